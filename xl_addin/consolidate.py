@@ -1,0 +1,282 @@
+"""The one path for data: read -> locate -> normalize -> validate -> consolidate.
+
+`run()` is what the CLI, the Excel buttons and the tests call. It never raises
+for bad input: a bad cell is an issue, a bad file is a rejected input."""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import subsidy
+from .catalogue import ERROR
+from .formats.grid import ReadError, read_grids
+from .frames import Located, build_frame, fields_of
+from .locate import HEADERS, OPTIONAL_FIELDS, locate
+from .model import InputResult, Issue, Report
+from .normalize import LEADER, key
+from .reference import ClusterList, default_clusters
+from .rules import Rules, load_rules
+from .validate import Ctx, row_failures
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+CATEGORY_TEXT = {LEADER: "“领跑者”企业", "营收前三": "营收前三企业"}
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Enterprise:
+    kind: str
+    name: str
+    county: str | None
+    city: str | None
+    cluster: str | None
+    source: str
+    rows: list[dict] = field(default_factory=list)   # official field -> value, in source order
+    category: str | None = None
+    estimate: subsidy.Estimate | None = None
+
+    @property
+    def total(self):
+        return self.estimate.base
+
+
+def expand_inputs(paths: list[str | Path]) -> list[str]:
+    """Files as given, folders expanded to the Excel files inside (recursively);
+    sorted and de-duplicated so any order of the same inputs gives the same run."""
+    found: dict[str, str] = {}
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", ".")):
+                    found.setdefault(str(f.resolve()), str(f))
+        else:
+            found.setdefault(str(p.resolve()) if p.exists() else str(p), str(p))
+    return sorted(found.values())
+
+
+def _read_input(i: int, path: str, issues: list[Issue]) -> tuple[InputResult, list[Located]]:
+    result = InputResult(path)
+    try:
+        grids = read_grids(path)
+    except ReadError as exc:
+        result.status, result.reason = "rejected", exc.code
+        issues.append(Issue(path, None, None, None, exc.code, context={"detail": exc.detail}))
+        return result, []
+    located = [Located(i, path, t, sheet_no) for sheet_no, g in enumerate(grids) for t in locate(g)]
+    if not located:
+        result.status, result.reason = "rejected", "table_not_found"
+        issues.append(Issue(path, None, None, None, "table_not_found"))
+    return result, located
+
+
+def _row_issues(df: pd.DataFrame, kind: str, located: list[Located], ctx: Ctx,
+                issues: list[Issue]) -> set:
+    """Run row rules; add issues (one per source cell); return indexes of rows with errors."""
+    excluded: set = set()
+    seen: set = set()
+    for rule, index in row_failures(df, kind, ctx):
+        row = df.loc[index]
+        src_row = int(row[f"{rule.field}_row"])
+        table = located[int(row["tix"])].table
+        ident = (row["path"], row["sheet"], src_row, rule.field, rule.code)
+        if rule.code in _severity_error():
+            excluded.add(index)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        context = rule.context(row, ctx) if rule.context else {}
+        value = context.pop("value", None) if "value" in context else row[f"{rule.field}_raw"]
+        issues.append(Issue(row["path"], row["sheet"], src_row, _header(kind, rule.field), rule.code,
+                            table.cell(rule.field, src_row), None if value is None else str(value), context))
+    return excluded
+
+
+def _severity_error() -> set[str]:
+    from .catalogue import CATALOGUE
+    return {c for c, v in CATALOGUE.items() if v.severity == ERROR}
+
+
+def _header(kind: str, f: str) -> str:
+    return HEADERS[kind].get(f) or OPTIONAL_FIELDS[kind][f]
+
+
+def _enterprise_issues(df: pd.DataFrame, kind: str, excluded: set, located: list[Located],
+                       rules: Rules, issues: list[Issue]) -> set:
+    """Threshold, mixed categories and duplicates on the rows left after row rules."""
+    left = df[~df.index.isin(excluded) & df["name_key"].notna()]
+    dropped: set = set()
+
+    def issue(rows: pd.DataFrame, f: str, code: str, context: dict, at=None):
+        at = rows.iloc[0] if at is None else at
+        r = int(at[f"{f}_row"])
+        cell = located[int(at["tix"])].table.cell(f, r)
+        issues.append(Issue(at["path"], at["sheet"], r, _header(kind, f), code, cell,
+                            at[f"{f}_raw"], {"name": at["name"], **context}))
+        dropped.update(rows.index)
+
+    for (_, _), rows in left.groupby(["input", "name_key"], sort=False):
+        if kind == "table1":
+            categories = list(dict.fromkeys(c for c in rows["category"] if c))
+            if len(categories) > 1:
+                odd = rows[rows["category"] != categories[0]].iloc[0]
+                issue(rows, "category", "mixed_enterprise_category",
+                      {"categories": "”和“".join(CATEGORY_TEXT[c] for c in categories)}, at=odd)
+            total = subsidy.total(rows["total"])
+            if total < subsidy.money(rules.min_total):
+                issue(rows, "total", "below_threshold", {"total": f"{total}", "threshold": f"{rules.min_total:g}"})
+    inputs_of = left.groupby("name_key")["path"].unique()
+    for name_key, paths in inputs_of.items():
+        if len(paths) < 2:
+            continue
+        for path, rows in left[left["name_key"] == name_key].groupby("path", sort=False):
+            others = "、".join(Path(p).name for p in paths if p != path)
+            issue(rows, "name", "duplicate_enterprise", {"others": others})
+    return dropped
+
+
+def _official_row(kind: str, row: pd.Series, clusters: ClusterList) -> dict:
+    out = {}
+    for f, header in HEADERS[kind].items():
+        out[header] = row[f"{f}_raw"]
+    if kind == "table1":
+        out["所在县（市）"] = row["county"]
+        out["申报单位类别"] = CATEGORY_TEXT[row["category"]]
+        out["单价"], out["总价"] = float(row["unit_price"]), float(row["total"])
+        out["所在地市"] = clusters.county_city.get(row["county"])
+    else:
+        out["所在地市"] = row["city"]
+        out["所在县(市、区）"] = row["county"]
+        out["签订股权协议时间"] = row["agreement"]
+        out["投资金额"], out["占股比例%"] = float(row["amount"]), float(row["share"])
+        out["退出时间"] = row["exit"] or row["exit_date_raw"]
+        out["成立时间"] = row["founded"]
+    out["所属集群"] = row["cluster"]
+    return out
+
+
+def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList) -> list[Enterprise]:
+    out = []
+    for _, rows in df.groupby(["input", "name_key"], sort=False):
+        first = rows.iloc[0]
+        county = first["county"]
+        ent = Enterprise(kind, first["name"], county, clusters.county_city.get(county),
+                         first["cluster"], first["path"],
+                         [_official_row(kind, r, clusters) for _, r in rows.iterrows()])
+        if kind == "table1":
+            ent.category = first["category"]
+            ent.estimate = subsidy.equipment(subsidy.total(rows["total"]), ent.category, rules)
+        else:
+            founded = next((d for d in rows["founded"] if d), None)
+            ent.estimate = subsidy.equity(subsidy.total(rows["amount"]), founded,
+                                          [d for d in rows["agreement"] if d], rules)
+        out.append(ent)
+    rank = clusters.county_rank
+    # County in cluster-list order, then input order, then position in the input.
+    order = {id(e): (rank.get(e.county, len(rank)), i) for i, e in enumerate(out)}
+    return sorted(out, key=lambda e: order[id(e)])
+
+
+def _table_json(kind: str, ents: list[Enterprise]) -> dict:
+    items = []
+    for e in ents:
+        d = {"name": e.name}
+        if kind == "table2":
+            d["city"] = e.city
+        d.update({"county": e.county, "cluster": e.cluster})
+        if kind == "table1":
+            d["category"] = e.category
+        d.update({"rows": len(e.rows), "total": float(e.estimate.base), "subsidy": float(e.estimate.result),
+                  "capped": e.estimate.capped, "source": e.source})
+        items.append(d)
+    return {"enterprises": items,
+            "total": float(sum((e.estimate.base for e in ents), subsidy.Decimal(0))),
+            "subsidy": float(sum((e.estimate.result for e in ents), subsidy.Decimal(0)))}
+
+
+def _issue_order(issue: Issue, order: dict[str, int], sheet_no: dict, kind_of_column) -> tuple:
+    return (order.get(issue.path, 0), issue.row is not None, sheet_no.get((issue.path, issue.sheet), 0),
+            issue.row or 0, kind_of_column(issue), issue.code)
+
+
+def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterList | None = None,
+        city: str | None = None, progress: Progress | None = None) -> Report:
+    rules = rules or load_rules()
+    clusters = clusters or default_clusters()
+    ctx = Ctx(rules, clusters)
+    paths = expand_inputs(inputs)
+    issues: list[Issue] = []
+    results: list[InputResult] = []
+    located: dict[str, list[Located]] = {"table1": [], "table2": []}
+    for i, path in enumerate(paths):
+        result, found = _read_input(i, path, issues)
+        results.append(result)
+        for loc in found:
+            located[loc.table.kind].append(loc)
+        if progress:
+            progress(i + 1, len(paths), path)
+
+    frames, accepted = {}, {}
+    for kind in ("table1", "table2"):
+        df = build_frame(kind, located[kind], clusters)
+        excluded = _row_issues(df, kind, located[kind], ctx, issues)
+        excluded |= _enterprise_issues(df, kind, excluded, located[kind], rules, issues)
+        df["accepted"] = ~df.index.isin(excluded)
+        frames[kind] = df
+        accepted[kind] = _enterprises(df[df["accepted"]], kind, rules, clusters)
+
+    by_path = {r.path: r for r in results}
+    for df in frames.values():
+        for path, rows in df.groupby("path"):
+            r = by_path[path]
+            r.rows_read += len(rows)
+            r.rows_accepted += int(rows["accepted"].sum())
+            r.rows_rejected += int((~rows["accepted"]).sum())
+            r.counties = sorted(set(r.counties) | {c for c in rows["county"] if c},
+                                key=lambda c: clusters.county_rank.get(c, 0))
+
+    order = {p: i for i, p in enumerate(paths)}
+    sheet_no = {(loc.path, loc.table.sheet): loc.sheet_no for locs in located.values() for loc in locs}
+    columns = [h for kind in HEADERS for h in list(HEADERS[kind].values()) + list(OPTIONAL_FIELDS[kind].values())]
+    issues.sort(key=lambda i: _issue_order(i, order, sheet_no,
+                                           lambda x: columns.index(x.column) if x.column in columns else -1))
+
+    t1, t2 = accepted["table1"], accepted["table2"]
+    units = {key(e.name) for e in t1 + t2}
+    report = Report(
+        inputs=results, issues=issues, table1=_table_json("table1", t1), table2=_table_json("table2", t2),
+        summary={"units": len(units), "projects": len(t1) + len(t2),
+                 "innovation_projects": len(t1), "equity_projects": len(t2)},
+        city=city or _infer_city(t1 + t2, frames, clusters))
+    report.enterprises = {"table1": t1, "table2": t2}
+    return report
+
+
+def _infer_city(ents: list[Enterprise], frames: dict, clusters: ClusterList) -> str | None:
+    cities = collections.Counter(e.city for e in ents if e.city)
+    if not cities:
+        for df in frames.values():
+            cities.update(clusters.county_city[c] for c in df.get("county", []) if c)
+    return cities.most_common(1)[0][0] if cities else None
+
+
+def missing_counties(report: Report, clusters: ClusterList | None = None) -> list[str]:
+    """Counties of the report's city that appear in no input (for 报送情况)."""
+    clusters = clusters or default_clusters()
+    if not report.city:
+        return []
+    sent = {c for r in report.inputs for c in r.counties}
+    return [c for c in clusters.counties_of(report.city) if c not in sent]
+
+
+def cities_of(report: Report) -> list[str]:
+    return list(dict.fromkeys(e.city for kind in ("table1", "table2")
+                              for e in report.enterprises[kind] if e.city))
+
+
+

@@ -1,0 +1,1 @@
+"""File formats: the edges that read and write workbooks. The core never imports openpyxl."""

@@ -1,0 +1,87 @@
+"""Records from located tables -> normalized pandas frames, one per table kind.
+
+Each row keeps where it came from (path, sheet, row) and, per field, the raw
+text as typed and the row the value came from (inherited enterprise cells point
+at the block's first row)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from . import normalize as nz
+from .locate import HEADERS, OPTIONAL_FIELDS, Table
+from .reference import ClusterList
+
+
+@dataclass
+class Located:
+    input: int        # position of the input in the sorted input list
+    path: str
+    table: Table
+    sheet_no: int = 0  # position of the sheet in its workbook
+
+
+def fields_of(kind: str) -> list[str]:
+    return list(HEADERS[kind]) + list(OPTIONAL_FIELDS[kind])
+
+
+def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.DataFrame:
+    fields = fields_of(kind)
+    records = []
+    for tix, loc in enumerate(located):
+        for rec in loc.table.records:
+            row: dict[str, object] = {"input": loc.input, "path": loc.path, "sheet": loc.table.sheet,
+                                      "row": rec.row, "tix": tix, "hidden": rec.hidden}
+            for f in fields:
+                v = rec.values.get(f)
+                row[f"{f}_raw"] = nz.display(v)
+                row[f"{f}_row"] = rec.rows.get(f, rec.row)
+                row[f"{f}_val"] = v
+            row["share_pct"] = "share" in rec.percent
+            records.append(row)
+    columns = ["input", "path", "sheet", "row", "tix", "hidden", "share_pct"] + \
+        [f"{f}_{s}" for f in fields for s in ("raw", "row", "val")]
+    df = pd.DataFrame.from_records(records, columns=columns)
+    for f in fields:  # raw values stay Python objects: no NaT/NaN inference from pandas
+        df[f"{f}_val"] = pd.Series([r[f"{f}_val"] for r in records], index=df.index, dtype="object")
+    if df.empty:
+        return _typed_empty(df, kind)
+    return _normalize(df, kind, clusters)
+
+
+def _typed_empty(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+    extra = ["name", "name_key", "county", "cluster", "cluster_county", "city"] + (
+        ["category", "equip_cat", "unit_price", "total"] if kind == "table1"
+        else ["amount", "share", "agreement", "exit", "founded"])
+    for col in extra:
+        df[col] = pd.Series(dtype="object")
+    return df
+
+
+def _map(series: pd.Series, fn) -> pd.Series:
+    return pd.Series([fn(v) for v in series], index=series.index, dtype="object")
+
+
+def _normalize(df: pd.DataFrame, kind: str, clusters: ClusterList) -> pd.DataFrame:
+    df["name"] = df["name_raw"]
+    df["name_key"] = _map(df["name_val"], lambda v: nz.key(v) or None)
+    df["county"] = _map(df["county_val"], clusters.match_county)
+    df["city"] = _map(df["city_val"], clusters.match_city)
+    matched = [clusters.match_cluster(v, c) for v, c in zip(df["cluster_val"], df["county"])]
+    df["cluster"] = pd.Series([m.name if m else None for m in matched], index=df.index, dtype="object")
+    df["cluster_county"] = pd.Series([m.county if m else None for m in matched], index=df.index, dtype="object")
+    if kind == "table1":
+        df["category"] = _map(df["category_val"], nz.enterprise_category)
+        df["equip_cat"] = _map(df["equipment_val"], nz.equipment_category)
+        df["unit_price"] = _map(df["unit_price_val"], nz.amount).astype("float64")
+        df["total"] = _map(df["total_val"], nz.amount).astype("float64")
+    else:
+        df["amount"] = _map(df["amount_val"], nz.amount).astype("float64")
+        df["share"] = pd.Series([nz.percent(v, "%" if pct else None)
+                                 for v, pct in zip(df["share_val"], df["share_pct"])],
+                                index=df.index, dtype="float64")
+        df["agreement"] = _map(df["agreement_date_val"], nz.date)
+        df["exit"] = _map(df["exit_date_val"], nz.date)
+        df["founded"] = _map(df["founded_val"], nz.date)
+    return df

@@ -1,0 +1,83 @@
+"""The report: inputs, issues, accepted enterprises. JSON-serialisable and the
+single thing the CLI, the buttons and the 问题清单 sheet render."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .catalogue import CATALOGUE, ERROR, WARNING, render
+
+
+@dataclass
+class Issue:
+    path: str
+    sheet: str | None
+    row: int | None
+    column: str | None          # official header text
+    code: str
+    cell: str | None = None     # e.g. H7
+    value: str | None = None
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> str:
+        return CATALOGUE[self.code].severity
+
+    @property
+    def message(self) -> str:
+        where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+        return render(self.code, {"value": self.value or "", "column": self.column or "",
+                                  "cell": where, **self.context})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sheet": self.sheet, "row": self.row, "column": self.column,
+                "cell": self.cell, "code": self.code, "severity": self.severity,
+                "message": self.message}
+
+
+@dataclass
+class InputResult:
+    path: str
+    status: str = "ok"                  # ok | rejected
+    reason: str | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_rejected: int = 0
+    counties: list[str] = field(default_factory=list)  # counties its rows name (for 报送情况)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("counties")
+        return d
+
+
+@dataclass
+class Report:
+    inputs: list[InputResult]
+    issues: list[Issue]
+    table1: dict[str, Any]
+    table2: dict[str, Any]
+    summary: dict[str, int]
+    city: str | None = None
+    enterprises: dict[str, Any] = field(default_factory=dict)  # accepted Enterprise objects, not serialised
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == WARNING]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"inputs": [i.to_dict() for i in self.inputs],
+                "issues": [i.to_dict() for i in self.issues],
+                "table1": self.table1, "table2": self.table2, "summary": self.summary}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+
+    def flatten(self, keys=("path", "row", "column", "code")) -> list[list[Any]]:
+        """Issues as plain lists, for tests: [[path, row, column, code], ...]."""
+        return [[d[k] for k in keys] for d in (i.to_dict() for i in self.issues)]

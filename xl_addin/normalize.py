@@ -1,0 +1,168 @@
+"""Turn what officials type into canonical values.
+
+Every function takes one raw cell value (str, int, float, datetime, None)
+and returns the canonical value or None when it cannot be understood.
+Nothing here knows about files or positions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import unicodedata
+
+_WS = re.compile(r"\s+")
+_QUOTES = str.maketrans("", "", "\"'“”‘’「」『』")
+# Excel's 1900 date system; serials below ~1954 or above ~2119 are not dates we expect.
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_SERIAL_RANGE = (20000, 80000)
+
+
+def nfkc(value: object) -> str:
+    """NFKC text with all whitespace (spaces, line breaks, full-width spaces) collapsed."""
+    if missing(value):
+        return ""
+    text = unicodedata.normalize("NFKC", str(value))
+    return _WS.sub(" ", text).strip()
+
+
+def key(value: object) -> str:
+    """Identity key for names: NFKC, no whitespace, no quotes."""
+    return _WS.sub("", nfkc(value)).translate(_QUOTES)
+
+
+def display(value: object) -> str | None:
+    """Text as the official typed it, trimmed; None for empty cells."""
+    if missing(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return as_date(value).isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def missing(value: object) -> bool:
+    """None, NaN or NaT (the last two are not equal to themselves)."""
+    return value is None or value != value
+
+
+def is_blank(value: object) -> bool:
+    return missing(value) or (isinstance(value, str) and not value.strip())
+
+
+# --- amounts -----------------------------------------------------------------
+_AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)(万元|万|元)?$")
+
+
+def amount(value: object) -> float | None:
+    """An amount in 万元: numbers, numbers stored as text, thousands separators,
+    a 万元/万/元 suffix (元 is converted). None when not a number."""
+    if missing(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return None if math.isinf(value) else float(value)
+    text = key(value).replace(",", "").replace("¥", "").replace("￥", "")
+    match = _AMOUNT.match(text)
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number / 10000 if match.group(2) == "元" else number
+
+
+def percent(value: object, number_format: str | None = None) -> float | None:
+    """A share in percent: 5, '5%', '5 %', or 0.05 in a percent-formatted cell all give 5."""
+    if missing(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        if math.isinf(value):
+            return None
+        return float(value) * 100 if number_format and "%" in number_format else float(value)
+    text = key(value).replace("%", "")
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+# --- dates -------------------------------------------------------------------
+_DATE_TEXT = re.compile(r"^(\d{4})\s*[年./\-]\s*(\d{1,2})\s*[月./\-]\s*(\d{1,2})\s*[日号]?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$")
+_DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def as_date(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def date(value: object) -> dt.date | None:
+    """A date from a real date, an Excel serial, or text such as 2023年5月8日,
+    2023.5.8, 2023/05/08, 2023-5-8, 20230508. None when not a valid date."""
+    if missing(value) or isinstance(value, bool):
+        return None
+    if isinstance(value, (dt.datetime, dt.date)):
+        return as_date(value)
+    if isinstance(value, (int, float)):
+        if _SERIAL_RANGE[0] <= value <= _SERIAL_RANGE[1]:
+            return (_EXCEL_EPOCH + dt.timedelta(days=int(value))).date()
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    text = nfkc(value)
+    match = _DATE_TEXT.match(text) or _DATE_COMPACT.match(text)
+    if not match:
+        return None
+    try:
+        return dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return None
+
+
+# --- categories --------------------------------------------------------------
+LEADER = "领跑者"
+TOP3 = "营收前三"
+_TOP3_PATTERN = re.compile(r"(营收|营业收入|收入)(排名)?前(三|3)|头部")
+
+
+def enterprise_category(value: object) -> str | None:
+    """领跑者 or 营收前三 from the variants officials type; None when unclear
+    (including the template's untouched '“领跑者”企业/营收前三企业')."""
+    text = key(value)
+    if not text:
+        return None
+    leader = LEADER in text
+    top3 = bool(_TOP3_PATTERN.search(text))
+    if leader == top3:
+        return None
+    return LEADER if leader else TOP3
+
+
+EQUIPMENT_CATEGORIES = ("研发", "试验", "检验检测", "先进生产设备")
+# Longest prefixes first so 检验检测 is not read as 检验, 先进生产设备 not as 生产设备.
+_EQUIPMENT_PREFIXES = (
+    ("先进生产设备", "先进生产设备"),
+    ("先进生产", "先进生产设备"),
+    ("生产设备", "先进生产设备"),
+    ("检验检测", "检验检测"),
+    ("检测", "检验检测"),
+    ("检验", "检验检测"),
+    ("研发", "研发"),
+    ("试验", "试验"),
+    ("实验", "试验"),
+)
+
+
+def equipment_category(value: object) -> str | None:
+    """Equipment category from the prefix of 购置设备名称种类金额 (研发1：XX仪器)."""
+    text = key(value)
+    for prefix, category in _EQUIPMENT_PREFIXES:
+        if text.startswith(prefix):
+            return category
+    return None
+
+
+_PLACEHOLDER = re.compile(r"XX|\*\*|^(…+|\.{2,}|。{2,})$", re.IGNORECASE)
+
+
+def is_placeholder_text(value: object) -> bool:
+    """Template filler: contains XX or **, or is an ellipsis."""
+    text = key(value)
+    return bool(text) and bool(_PLACEHOLDER.search(text))

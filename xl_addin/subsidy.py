@@ -1,0 +1,66 @@
+"""Subsidy estimates from the rules table. Money is Decimal, rounded half-up to 0.01 万元."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from .rules import Rules
+
+CENT = Decimal("0.01")
+
+
+def money(x: float | Decimal) -> Decimal:
+    """Round an amount in 万元 to two decimals, half up, without float artefacts."""
+    return Decimal(repr(float(x))).quantize(CENT, ROUND_HALF_UP) if not isinstance(x, Decimal) \
+        else x.quantize(CENT, ROUND_HALF_UP)
+
+
+def total(values) -> Decimal:
+    """Exact sum of amounts as typed (repr of each float), rounded to cents."""
+    return sum((Decimal(repr(float(v))) for v in values), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    base: Decimal
+    rate: Decimal
+    cap: Decimal
+    result: Decimal
+    capped: bool
+    source: str
+    note: str = ""
+
+
+def _estimate(base: Decimal, rate: float, cap: float, source: str, note: str = "") -> Estimate:
+    r, c = Decimal(repr(rate)), Decimal(repr(float(cap)))
+    raw = base * r
+    result = min(raw, c).quantize(CENT, ROUND_HALF_UP)
+    return Estimate(base, r, c.quantize(CENT), result, raw > c, source, note)
+
+
+def equipment(base: Decimal, category: str, rules: Rules) -> Estimate:
+    s = rules.subsidy(category)
+    return _estimate(base, s.rate, s.cap, s.source)
+
+
+def _add_years(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def is_startup(founded: dt.date | None, agreements: list[dt.date], years: int) -> bool:
+    """Founded less than `years` before every investment in the project."""
+    if founded is None or not agreements:
+        return False
+    return all(founded <= a < _add_years(founded, years) for a in agreements)
+
+
+def equity(base: Decimal, founded: dt.date | None, agreements: list[dt.date], rules: Rules) -> Estimate:
+    e = rules.equity
+    if is_startup(founded, agreements, int(e["startup_years"])):
+        return _estimate(base, e["rate"], e["startup_cap"], e["source_reward"],
+                         f"初创企业（成立{e['startup_years']}年内获得投资）")
+    return _estimate(base, e["rate"], e["cap"], e["source_reward"])
