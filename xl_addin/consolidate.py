@@ -18,7 +18,7 @@ from .formats.grid import ReadError, read_grids
 from .frames import Located, build_frame, fields_of
 from .locate import HEADERS, OPTIONAL_FIELDS, locate
 from .model import InputResult, Issue, Report
-from .normalize import LEADER, key
+from .normalize import LEADER, key, missing
 from .reference import ClusterList, default_clusters
 from .rules import Rules, load_rules
 from .validate import Ctx, row_failures
@@ -157,7 +157,7 @@ def _official_row(kind: str, row: pd.Series, clusters: ClusterList) -> dict:
         out["退出时间"] = row["exit"] or row["exit_date_raw"]
         out["成立时间"] = row["founded"]
     out["所属集群"] = row["cluster"]
-    return out
+    return {k: None if missing(v) else v for k, v in out.items()}
 
 
 def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList) -> list[Enterprise]:

@@ -1,0 +1,174 @@
+"""Command line: `xl-addin validate|consolidate|demo`. Thin: parse options, call
+the core, render the Report. Exit codes: 0 no errors, 1 errors found, 2 usage
+error or nothing could be read."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+    return Console(stderr=stderr, highlight=False)
+
+
+def _load_rules(path):
+    from .rules import RulesError, load_rules
+    try:
+        return load_rules(path)
+    except RulesError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _run(inputs, rules_path, city=None):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .consolidate import expand_inputs, run
+
+    rules = _load_rules(rules_path)
+    paths = expand_inputs(list(inputs))
+    if not paths:
+        raise click.UsageError("没有找到要处理的 Excel 文件（.xlsx/.xlsm/.xls）。请检查路径。")
+    missing = [p for p in paths if not Path(p).exists()]
+    if missing:
+        raise click.UsageError("找不到文件：" + "、".join(missing))
+    if len(paths) == 1:
+        return run(paths, rules, city=city)
+    with Progress(TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  TextColumn("{task.description}"), console=_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=len(paths))
+        return run(paths, rules, city=city,
+                   progress=lambda done, total, path: bar.update(task, completed=done, description=Path(path).name))
+
+
+def _print_issues(report, limit: int = 40) -> None:
+    """Two lines per issue (where, then what to do): readable in any terminal width."""
+    from rich.markup import escape
+
+    console = _console()
+    if not report.issues:
+        console.print("[green]未发现问题。[/green]")
+        return
+    console.print(f"[bold]问题清单[/bold]（{len(report.errors)} 个错误，{len(report.warnings)} 个警告）")
+    for issue in report.issues[:limit]:
+        level = "[red]错误[/red]" if issue.severity == "error" else "[yellow]警告[/yellow]"
+        where = f"{issue.sheet}!{issue.cell}" if issue.cell else (issue.sheet or "")
+        console.print(f"{level} {escape(Path(issue.path).name)} {escape(where)} [dim]{issue.code}[/dim]")
+        console.print(f"     {escape(issue.message)}")
+    if len(report.issues) > limit:
+        console.print(f"……另有 {len(report.issues) - limit} 条问题，完整清单见 REPORT.json 或汇总表的“问题清单”工作表。")
+
+
+def _print_summary(report, outputs: list[tuple[str, Path]]) -> None:
+    console = _console()
+    ok = sum(i.status == "ok" for i in report.inputs)
+    rows = [sum(getattr(i, a) for i in report.inputs) for a in ("rows_read", "rows_accepted", "rows_rejected")]
+    s = report.summary
+    lines = [
+        f"文件：{len(report.inputs)} 个（接收 {ok}，拒收 {len(report.inputs) - ok}）",
+        f"数据行：读取 {rows[0]}，接收 {rows[1]}，剔除 {rows[2]}",
+        f"申报单位：{s['units']} 个；项目：{s['projects']} 个（创新发展 {s['innovation_projects']}，股权投资 {s['equity_projects']}）",
+        f"设备投入合计：{report.table1['total']:.2f} 万元，测算补助 {report.table1['subsidy']:.2f} 万元",
+        f"股权投资合计：{report.table2['total']:.2f} 万元，测算奖励 {report.table2['subsidy']:.2f} 万元",
+        f"问题：错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个",
+    ]
+    lines += [f"{label}：{path}" for label, path in outputs]
+    from rich.panel import Panel
+    console.print(Panel("\n".join(lines), title="汇总结果", expand=False))
+
+
+def _exit_code(report) -> int:
+    if report.inputs and all(i.status == "rejected" for i in report.inputs):
+        return EXIT_UNUSABLE
+    return EXIT_ERRORS if report.errors else EXIT_OK
+
+
+def _write_json(report, path) -> Path:
+    from .formats.atomic import write_text
+    return write_text(path, report.to_json())
+
+
+inputs_argument = click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str))
+rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
+                            help="本轮申报的规则文件（TOML），默认使用内置的2026年度规则。")
+json_option = click.option("--json", "json_path", type=click.Path(dir_okay=False), help="把完整结果写成 REPORT.json。")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="xl-addin")
+def main() -> None:
+    """xl-addin：河北省特色产业集群“领跑者”项目表格的校验与汇总工具。"""
+
+
+@main.command()
+@inputs_argument
+@json_option
+@rules_option
+def validate(inputs, json_path, rules_path):
+    """校验区县报表（文件或文件夹），列出问题，不生成汇总表。"""
+    report = _run(inputs, rules_path)
+    _print_issues(report)
+    outputs = [("结果文件", _write_json(report, json_path))] if json_path else []
+    _print_summary(report, outputs)
+    sys.exit(_exit_code(report))
+
+
+@main.command()
+@inputs_argument
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="汇总表 SUMMARY.xlsx 的保存位置。")
+@json_option
+@rules_option
+@click.option("--city", help="设区市名称，如 沧州（用于标题和未报送县统计）；不填则按数据推断。")
+def consolidate(inputs, out_path, json_path, rules_path, city):
+    """校验并汇总区县报表，生成市级汇总表（附表）、补助测算、问题清单和报送情况。"""
+    from .formats.summary_xlsx import write_summary
+    from .reference import default_clusters
+
+    if city and default_clusters().match_city(city) is None:
+        raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
+    report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None)
+    summary = write_summary(report, out_path, title=_load_rules(rules_path).summary_title)
+    outputs = [("汇总表", summary)]
+    if json_path:
+        outputs.append(("结果文件", _write_json(report, json_path)))
+    _print_issues(report)
+    _print_summary(report, outputs)
+    sys.exit(_exit_code(report))
+
+
+@main.command()
+@click.option("--out", "out_dir", default="xl_addin_demo", show_default=True, type=click.Path(file_okay=False),
+              help="示例文件的输出文件夹。")
+@click.option("--city", default="沧州", show_default=True, help="示例所用的设区市。")
+@click.option("--seed", default=2026, show_default=True, help="随机种子（同一种子生成相同的示例）。")
+def demo(out_dir, city, seed):
+    """生成一个设区市的示例区县报表（含几处典型错误），并汇总成市级汇总表。"""
+    from .consolidate import run
+    from .examples import generate_city, inject_mistakes, write_county_workbook
+    from .formats.summary_xlsx import write_summary
+    from .reference import default_clusters
+
+    city_name = default_clusters().match_city(city)
+    if city_name is None:
+        raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
+    out = Path(out_dir)
+    counties_dir = out / "区县报表"
+    books = generate_city(city_name, seed=seed)
+    notes = inject_mistakes(books)
+    paths = [write_county_workbook(b, counties_dir / b.filename) for b in books]
+    console = _console()
+    console.print(f"已生成 {len(paths)} 个区县示例报表：{counties_dir}")
+    console.print("其中故意设置的错误：\n" + "\n".join(f"  · {n}" for n in notes))
+    report = run([counties_dir], _load_rules(None), city=city_name)
+    summary = write_summary(report, out / "SUMMARY.xlsx")
+    json_path = _write_json(report, out / "REPORT.json")
+    _print_issues(report)
+    _print_summary(report, [("汇总表", summary), ("结果文件", json_path), ("区县报表", counties_dir)])
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,290 @@
+"""Write the city (or province) summary workbook: the official 附表 layout plus
+补助测算, 问题清单 and 报送情况. Every input string is written with write_string
+(never as a formula); amounts are numbers, totals are values."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+from ..consolidate import CATEGORY_TEXT, cities_of, missing_counties
+from ..model import Report
+from ..reference import ClusterList, default_clusters
+from .atomic import atomic_path
+
+PART1_SHEET, PART2_SHEET = "汇总表（一）", "汇总表（二）"
+SUBSIDY_SHEET, ISSUES_SHEET, INPUTS_SHEET = "补助测算", "问题清单", "报送情况"
+PART1_TITLE = "一、申报特色产业集群创新发展项目"
+PART2_TITLE = "二、申报特色产业集群企业股权投资奖励项目"
+PART1 = ["序号", "企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额",
+         "设备用途", "安装位置", "单价", "总价"]
+PART2 = ["序号", "企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称",
+         "签订股权协议时间", "投资金额", "占股比例%", "退出时间", "退出方式"]
+MERGED1 = {"序号", "企业名称", "所在地市", "所在县（市）", "所属集群", "申报单位类别"}
+MERGED2 = {"序号", "企业名称", "所在地市", "所在县(市、区）", "所属集群"}
+AMOUNTS = {"单价", "总价", "投资金额", "占股比例%"}
+DATES = {"签订股权协议时间", "退出时间"}
+WIDE = {"企业名称": 30, "所属集群": 28, "购置设备名称种类金额": 30, "股权投资机构名称": 34,
+        "设备用途": 20, "安装位置": 16}
+FONT = "宋体"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_CELL_TEXT = 32767
+
+
+def safe_text(value: object) -> str:
+    """Cell text that Excel accepts: no control characters, within Excel's length limit."""
+    text = _CONTROL.sub("", str(value))
+    return text if len(text) <= MAX_CELL_TEXT else text[: MAX_CELL_TEXT - 1] + "…"
+
+
+def text_width(text: str) -> float:
+    return sum(2.1 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in str(text))
+
+
+class _Writer:
+    def __init__(self, wb):
+        self.wb = wb
+        base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "border": 1}
+        self.f = {
+            "title": wb.add_format({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center",
+                                    "valign": "vcenter"}),
+            "part": wb.add_format({"font_name": "黑体", "font_size": 12, "bold": True}),
+            "caption": wb.add_format({"font_name": FONT, "font_size": 11}),
+            "unit": wb.add_format({"font_name": FONT, "font_size": 11, "align": "right"}),
+            "head": wb.add_format({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#DDEBF7"}),
+            "text": wb.add_format({**base, "text_wrap": True}),
+            "center": wb.add_format({**base, "align": "center", "text_wrap": True}),
+            "money": wb.add_format({**base, "num_format": "0.00"}),
+            "pct": wb.add_format({**base, "num_format": "0%"}),
+            "int": wb.add_format({**base, "num_format": "0", "align": "center"}),
+            "date": wb.add_format({**base, "num_format": "yyyy-mm-dd", "align": "center"}),
+            "total": wb.add_format({**base, "bold": True, "align": "center"}),
+            "total_money": wb.add_format({**base, "bold": True, "num_format": "0.00"}),
+            "link": wb.add_format({**base, "font_color": "blue", "underline": 1}),
+            "error": wb.add_format({**base, "font_color": "#C00000"}),
+            "warning": wb.add_format({**base, "font_color": "#9C5700"}),
+        }
+
+    def cell(self, ws, r, c, value, fmt="text"):
+        """Write by type; strings always as strings, never parsed as formulas or numbers."""
+        f = self.f[fmt]
+        if value is None:
+            ws.write_blank(r, c, None, f)
+        elif isinstance(value, bool):
+            ws.write_string(r, c, "是" if value else "否", f)
+        elif isinstance(value, (int, float)):
+            ws.write_number(r, c, value, f)
+        elif isinstance(value, (dt.date, dt.datetime)):
+            ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(value, dt.datetime)
+                              else value, self.f["date"])
+        else:
+            ws.write_string(r, c, safe_text(value), f)
+
+    def merged(self, ws, r1, c, r2, value, fmt="text"):
+        if r2 > r1:
+            ws.merge_range(r1, c, r2, c, None, self.f[fmt])
+        self.cell(ws, r1, c, value, fmt)
+
+    def page(self, ws, header_row: int, ncols: int, widths: list[float]):
+        ws.set_landscape()
+        ws.set_paper(9)                     # A4
+        ws.repeat_rows(header_row)
+        ws.fit_to_pages(1, 0)               # fit width, as many pages as needed down
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.freeze_panes(header_row + 1, 0)
+        for c, w in enumerate(widths[:ncols]):
+            ws.set_column(c, c, w)
+
+    def heading(self, ws, title: str, part: str, unit_caption: str, ncols: int) -> int:
+        ws.merge_range(0, 0, 0, ncols - 1, title, self.f["title"])
+        ws.set_row(0, 30)
+        ws.merge_range(1, 0, 1, ncols - 1, part, self.f["part"])
+        ws.merge_range(2, 0, 2, ncols - 3, unit_caption, self.f["caption"])
+        ws.merge_range(2, ncols - 2, 2, ncols - 1, "单位：万元", self.f["unit"])
+        return 3
+
+
+def _widths(columns: list[str], rows: list[dict]) -> list[float]:
+    out = []
+    for col in columns:
+        if col in WIDE:
+            out.append(WIDE[col])
+            continue
+        longest = max([text_width(col)] + [text_width(r.get(col) or "") for r in rows[:2000]])
+        out.append(min(max(longest + 2, 8), 24))
+    return out
+
+
+def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str], merged: set[str],
+          enterprises, amount_col: str) -> None:
+    ncols = len(columns)
+    header = w.heading(ws, title, part, caption, ncols)
+    for c, name in enumerate(columns):
+        w.cell(ws, header, c, name, "head")
+    ws.set_row(header, 32)
+    r = header + 1
+    for no, ent in enumerate(enterprises, start=1):
+        first, last = r, r + len(ent.rows) - 1
+        for row in ent.rows:
+            for c, col in enumerate(columns):
+                if col in merged:
+                    continue
+                value = row.get(col)
+                w.cell(ws, r, c, value, "money" if col in AMOUNTS and isinstance(value, float) else "text")
+            r += 1
+        values = {"序号": no, "企业名称": ent.name, "所在地市": ent.city, "所在县（市）": ent.county,
+                  "所在县(市、区）": ent.county, "所属集群": ent.cluster,
+                  "申报单位类别": CATEGORY_TEXT.get(ent.category)}
+        for c, col in enumerate(columns):
+            if col in merged:
+                w.merged(ws, first, c, last, values[col], "int" if col == "序号" else "center" if col != "企业名称" else "text")
+    total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
+        if enterprises else 0
+    ws.write_string(r, 0, "合计", w.f["total"])
+    for c in range(1, ncols):
+        if columns[c] == amount_col:
+            ws.write_number(r, c, float(total), w.f["total_money"])
+        else:
+            ws.write_blank(r, c, None, w.f["total"])
+    all_rows = [row for e in enterprises for row in e.rows]
+    w.page(ws, header, ncols, _widths(columns, all_rows))
+
+
+def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
+    cols = ["序号", "项目类型", "企业名称", "所在地市", "所在县（市、区）", "所属集群", "申报单位类别",
+            "补助基数（万元）", "补助比例", "补助上限（万元）", "测算补助（万元）", "是否触及上限", "测算依据"]
+    ws.merge_range(0, 0, 0, len(cols) - 1, "补助测算（仅供参考，以省级审核为准）", w.f["title"])
+    for c, name in enumerate(cols):
+        w.cell(ws, 1, c, name, "head")
+    r, base_sum, result_sum = 2, 0.0, 0.0
+    for kind, label in (("table1", "创新发展项目"), ("table2", "股权投资奖励项目")):
+        for ent in report.enterprises[kind]:
+            e = ent.estimate
+            basis = f"{e.source}{'；' + e.note if e.note else ''}"
+            values = [r - 1, label, ent.name, ent.city, ent.county, ent.cluster,
+                      CATEGORY_TEXT.get(ent.category, "—"), float(e.base), float(e.rate), float(e.cap),
+                      float(e.result), "是" if e.capped else "否", basis]
+            fmts = ["int", "center", "text", "center", "center", "text", "center", "money", "pct", "money",
+                    "money", "center", "text"]
+            for c, (v, f) in enumerate(zip(values, fmts)):
+                w.cell(ws, r, c, v, f)
+            base_sum += float(e.base)
+            result_sum += float(e.result)
+            r += 1
+    ws.write_string(r, 0, "合计", w.f["total"])
+    for c in range(1, len(cols)):
+        ws.write_blank(r, c, None, w.f["total"])
+    ws.write_number(r, 7, round(base_sum, 2), w.f["total_money"])
+    ws.write_number(r, 10, round(result_sum, 2), w.f["total_money"])
+    w.page(ws, 1, len(cols), [6, 16, 30, 10, 14, 28, 14, 14, 10, 14, 14, 12, 36])
+
+
+def _issues_sheet(w: _Writer, ws, report: Report, out_dir: Path) -> None:
+    cols = ["序号", "严重程度", "问题代码", "文件", "工作表", "单元格", "列", "说明"]
+    ws.merge_range(0, 0, 0, len(cols) - 1, "问题清单", w.f["title"])
+    for c, name in enumerate(cols):
+        w.cell(ws, 1, c, name, "head")
+    for n, issue in enumerate(report.issues, start=1):
+        r = n + 1
+        sev = "错误" if issue.severity == "error" else "警告"
+        w.cell(ws, r, 0, n, "int")
+        w.cell(ws, r, 1, sev, "error" if issue.severity == "error" else "warning")
+        w.cell(ws, r, 2, issue.code)
+        target = _link(issue, out_dir)
+        if target and n < 65000:
+            ws.write_url(r, 3, target, w.f["link"], safe_text(Path(issue.path).name), tip="打开报送文件并定位到该单元格")
+        else:
+            w.cell(ws, r, 3, Path(issue.path).name)
+        w.cell(ws, r, 4, issue.sheet)
+        w.cell(ws, r, 5, issue.cell)
+        w.cell(ws, r, 6, issue.column)
+        w.cell(ws, r, 7, issue.message)
+    ws.autofilter(1, 0, max(1, len(report.issues) + 1), len(cols) - 1)
+    w.page(ws, 1, len(cols), [6, 9, 26, 34, 12, 9, 18, 80])
+
+
+def _link(issue, out_dir: Path) -> str | None:
+    try:
+        rel = os.path.relpath(Path(issue.path).resolve(), out_dir.resolve())
+    except ValueError:  # another drive on Windows
+        rel = str(Path(issue.path).resolve())
+    anchor = f"#'{issue.sheet.replace(chr(39), chr(39) * 2)}'!{issue.cell}" if issue.sheet and issue.cell else ""
+    target = f"external:{rel}{anchor}"
+    return target if len(target) < 250 else None
+
+
+def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None:
+    cols = ["序号", "文件", "状态", "原因", "读取行数", "接收行数", "剔除行数", "涉及县（市、区）"]
+    ws.merge_range(0, 0, 0, len(cols) - 1, "报送情况", w.f["title"])
+    for c, name in enumerate(cols):
+        w.cell(ws, 1, c, name, "head")
+    from ..catalogue import CATALOGUE
+    r = 2
+    for n, inp in enumerate(report.inputs, start=1):
+        reason = CATALOGUE[inp.reason].title if inp.reason else None
+        values = [n, Path(inp.path).name, "已接收" if inp.status == "ok" else "已拒收", reason,
+                  inp.rows_read, inp.rows_accepted, inp.rows_rejected, "、".join(inp.counties) or None]
+        for c, v in enumerate(values):
+            w.cell(ws, r, c, v, "int" if isinstance(v, int) else "text")
+        r += 1
+    w.cell(ws, r, 0, "合计", "total")
+    w.cell(ws, r, 1, f"{len(report.inputs)} 个文件", "total")
+    for c in (2, 3, 7):
+        w.cell(ws, r, c, None, "total")
+    for c, attr in ((4, "rows_read"), (5, "rows_accepted"), (6, "rows_rejected")):
+        w.cell(ws, r, c, sum(getattr(i, attr) for i in report.inputs), "int")
+    r += 2
+    cities = cities_of(report)
+    if len(cities) > 1:  # province level: which cities sent nothing
+        missing = [c for c in clusters.cities if c not in cities]
+        ws.write_string(r, 0, "未报送的设区市", w.f["part"])
+        label = "设区市"
+    else:
+        missing = missing_counties(report, clusters)
+        ws.write_string(r, 0, f"{report.city or ''}未报送的县（市、区）（依据可申报集群名单）", w.f["part"])
+        label = "县（市、区）"
+    r += 1
+    w.cell(ws, r, 0, "序号", "head")
+    w.cell(ws, r, 1, label, "head")
+    if not missing:
+        w.cell(ws, r + 1, 1, "无")
+    for n, name in enumerate(missing, start=1):
+        w.cell(ws, r + n, 0, n, "int")
+        w.cell(ws, r + n, 1, name)
+    w.page(ws, 1, len(cols), [6, 40, 10, 22, 10, 10, 10, 30])
+
+
+def write_summary(report: Report, path: str | Path, clusters: ClusterList | None = None,
+                  title: str = "2026年度河北省特色产业集群“领跑者”企业培育推荐项目汇总表") -> Path:
+    import xlsxwriter
+
+    clusters = clusters or default_clusters()
+    path = Path(path)
+    province = len(cities_of(report)) > 1
+    part1 = PART1[:2] + ["所在地市"] + PART1[2:] if province else PART1
+    who = "河北省" if province else f"{report.city}市" if report.city else ""
+    caption = f"填报单位：{who}工业和信息化局" if who and not province else "汇总范围：各设区市（含定州、辛集）"
+    with atomic_path(path) as tmp:
+        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                            "strings_to_urls": False})
+        wb.set_properties({"title": title, "author": "xl_addin", "created": _created()})
+        w = _Writer(wb)
+        _part(w, wb.add_worksheet(PART1_SHEET), title, PART1_TITLE, caption, part1, MERGED1,
+              report.enterprises["table1"], "总价")
+        _part(w, wb.add_worksheet(PART2_SHEET), title, PART2_TITLE, caption, PART2, MERGED2,
+              report.enterprises["table2"], "投资金额")
+        _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET), report)
+        _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET), report, path.parent)
+        _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET), report, clusters)
+        wb.close()
+    return path
+
+
+def _created() -> dt.datetime:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc).replace(tzinfo=None) if epoch \
+        else dt.datetime.now().replace(microsecond=0)
