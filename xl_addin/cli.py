@@ -13,7 +13,8 @@ EXIT_OK, EXIT_ERRORS, EXIT_UNUSABLE = 0, 1, 2
 
 def _console(stderr: bool = False):
     from rich.console import Console
-    return Console(stderr=stderr, highlight=False)
+    # soft_wrap: never break a path or a message across lines; the terminal wraps if it must.
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def _load_rules(path):
@@ -76,9 +77,11 @@ def _print_summary(report, outputs: list[tuple[str, Path]]) -> None:
         f"股权投资合计：{report.table2['total']:.2f} 万元，测算奖励 {report.table2['subsidy']:.2f} 万元",
         f"问题：错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个",
     ]
-    lines += [f"{label}：{path}" for label, path in outputs]
+    from rich.markup import escape
     from rich.panel import Panel
     console.print(Panel("\n".join(lines), title="汇总结果", expand=False))
+    for label, path in outputs:
+        console.print(f"{label}：{escape(str(path))}")
 
 
 def _exit_code(report) -> int:
