@@ -108,3 +108,49 @@ def test_only_the_untouched_template_counts_nothing(tmp_path):
     report = run([write(tmp_path / "template.xlsx", [t1])])
     assert (report.inputs[0].status, report.inputs[0].rows_read) == ("ok", 0)
     assert report.issues == []
+
+
+def test_formulas_use_cached_values_and_uncached_formulas_are_reported(tmp_path):
+    import xlsxwriter
+    from builders import T1
+
+    path = tmp_path / "formulas.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("表1")
+    ws.write_row(0, 0, T1)
+    ws.write_row(1, 0, ["甲公司", "任丘市", RQ_CLUSTER, LEADER, "研发1：光谱仪", "研发", "一车间", 30])
+    ws.write_formula(1, 8, "=H2*2", None, 60)          # saved by Excel/WPS: cached result present
+    ws.write_row(2, 4, ["研发2：色谱仪", "研发", "一车间", 30])
+    ws.write_formula(2, 8, "=H3*2", None, "")          # no cached result (as generators write)
+    wb.close()
+    report = run([path])
+    assert codes(report) == [("amount_invalid", "表1", 3, "总价"), ("formula_text", "表1", 3, "总价")]
+    assert [r["总价"] for r in report.enterprises["table1"][0].rows] == [60.0]
+
+
+def test_header_words_beyond_the_official_text_and_unlabeled_subtotals(tmp_path):
+    header = ["企业名称（盖章）", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称及型号", "设备用途", "安装位置",
+              "单价（万元/台）", "总价（万元）"]
+    sheet = Sheet("表1", [header,
+                          ["甲公司", "任丘市", RQ_CLUSTER, LEADER, "研发1：光谱仪", "研发", "一车间", 30, 60],
+                          [None, None, None, None, "试验1：试验箱", "试验", "二车间", 20, 40],
+                          [None] * 8 + [100],                                   # unlabeled block subtotal
+                          ["乙公司", "任丘市", RQ_CLUSTER, LEADER, "研发1：色谱仪", "研发", "一车间", 80, 80],
+                          [None] * 8 + [180]])                                  # unlabeled grand total
+    report = run([write(tmp_path / "a.xlsx", [sheet])])
+    assert codes(report) == []
+    assert report.inputs[0].rows_read == 3 and report.table1["total"] == 180
+
+
+def test_zip_bomb_and_oversized_files_are_rejected_before_reading(tmp_path):
+    import time
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (300 * 1024 * 1024))
+    start = time.monotonic()
+    report = run([bomb])
+    assert [(i.status, i.reason) for i in report.inputs] == [("rejected", "file_too_large")]
+    assert time.monotonic() - start < 5

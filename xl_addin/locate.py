@@ -57,10 +57,12 @@ _ALIASES = {
 }
 _HEADER_STRIP = re.compile(r"[\s()（）\[\]【】<>《》、，,:：;；%％/\\\-—_·．.\"'“”‘’]")
 ALIAS_INDEX = {alias: f for f, aliases in _ALIASES.items() for alias in aliases}
+# For headers with extra words ("企业名称盖章", "设备名称及型号"): longest alias that starts the header.
+_PREFIXES = sorted(ALIAS_INDEX, key=len, reverse=True)
 
 _TOTAL_WORDS = ("合计", "总计", "小计", "累计")
-_NOTE_HEADS = ("备注", "注:", "注：", "说明", "填表说明", "填报说明", "填表人", "填报人", "联系人", "联系电话",
-               "审核人", "负责人", "制表", "单位负责人", "注")
+_NOTE_HEADS = ("备注", "注:", "注：", "说明:", "说明：", "填表说明", "填报说明", "填表人", "填报人", "联系人",
+               "联系电话", "审核人", "负责人", "制表", "单位负责人")
 _CAPTION = re.compile(r"^(单位[:：]|表\s*[12一二]|附表|附件|[一二]、)")
 
 
@@ -73,11 +75,20 @@ def header_key(text: object) -> str:
     return k
 
 
+def header_field(text: str) -> str | None:
+    k = header_key(text)
+    if k in ALIAS_INDEX:
+        return ALIAS_INDEX[k]
+    if len(k) > 12:  # a sentence, not a header
+        return None
+    return next((ALIAS_INDEX[a] for a in _PREFIXES if k.startswith(a)), None)
+
+
 def map_header(row: list[object]) -> dict[str, int]:
     mapped: dict[str, int] = {}
     for c, value in enumerate(row):
         if isinstance(value, str):
-            f = ALIAS_INDEX.get(header_key(value))
+            f = header_field(value)
             if f and f not in mapped:
                 mapped[f] = c
     return mapped
@@ -141,6 +152,15 @@ def _is_column_numbers(values: list[object]) -> bool:
         and [int(v) for v in nums] == list(range(int(nums[0]), int(nums[0]) + len(nums)))
 
 
+def _is_unlabeled_sum(values: dict[str, object], amount_field: str, sums: tuple[float, ...]) -> bool:
+    """A row holding nothing but a number equal to the block's or the table's running sum."""
+    present = [f for f, v in values.items() if not is_blank(v)]
+    value = values.get(amount_field)
+    if present != [amount_field] or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    return any(s and abs(value - s) < 0.005 for s in sums)
+
+
 def classify(kind: str, values: dict[str, object], row: list[object]) -> str:
     """data | blank | total | note | caption | placeholder"""
     present = {f: v for f, v in values.items() if not is_blank(v)}
@@ -187,6 +207,8 @@ def locate(grid) -> list[Table]:
                   if f in HEADERS[kind] or f in OPTIONAL_FIELDS[kind]}
         table = Table(kind, grid.name, hr + 1, {f: get_column_letter(c + 1) for f, c in fields.items()}, [])
         block: Record | None = None
+        amount_field = "total" if kind == "table1" else "amount"
+        block_sum = table_sum = 0.0
         for r in range(hr + 1, end):
             row = grid.values[r]
             values, sources = {}, {}
@@ -198,6 +220,8 @@ def locate(grid) -> list[Table]:
                     v = None
                 values[f], sources[f] = v, src + 1
             if classify(kind, values, row) != "data":
+                continue
+            if _is_unlabeled_sum(values, amount_field, (block_sum, table_sum)):
                 continue
             rec = Record(r + 1, values, sources,
                          {f for f, c in fields.items() if (r, c) in grid.percent_cells},
@@ -211,7 +235,11 @@ def locate(grid) -> list[Table]:
                         rec.values[f] = block.values[f]
                         rec.rows[f] = block.rows[f]
             elif not is_blank(name):
-                block = rec
+                block, block_sum = rec, 0.0
+            value = values.get(amount_field)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                block_sum += value
+                table_sum += value
             table.records.append(rec)
         tables.append(table)
     return tables

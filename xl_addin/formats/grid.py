@@ -12,6 +12,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MAX_FILE_BYTES = 100 * 1024 * 1024          # a county workbook is a few hundred KB
+MAX_UNCOMPRESSED_BYTES = 1024 * 1024 * 1024  # declared size of all zip members
+MAX_RATIO = 200                              # zip bombs compress far better than any real sheet
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGIC = b"PK\x03\x04"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
@@ -79,6 +82,9 @@ def sniff(path: Path) -> str:
 def read_grids(path: str | Path) -> list[SheetGrid]:
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ReadError("file_too_large", f"{size / 1024 / 1024:.0f} MB，超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
         kind = sniff(path)
     except OSError as exc:
         raise ReadError("file_unreadable", f"打不开文件（{exc.strerror or exc}）") from exc
@@ -91,24 +97,35 @@ def _read_xlsx(path: Path) -> list[SheetGrid]:
 
     try:
         with zipfile.ZipFile(path) as zf:
-            names = set(zf.namelist())
-    except zipfile.BadZipFile as exc:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
         raise ReadError("file_unreadable", "文件已损坏（压缩包不完整），可能是邮件附件没有下载完") from exc
+    names = {i.filename for i in infos}
+    _guard_zip(infos)
     if "xl/workbook.xml" not in names:
         what = "Word 文档" if "word/document.xml" in names else "压缩包或其他 Office 文件"
         raise ReadError("file_unreadable", f"文件实际是{what}，不是 Excel 工作簿")
     try:
-        wb = openpyxl.load_workbook(path, data_only=True, keep_links=False, rich_text=False)
+        wb = openpyxl.load_workbook(path, data_only=False, keep_links=False, rich_text=False)
+        has_formulas = any(cell.data_type == "f" for ws in wb.worksheets for row in ws.iter_rows() for cell in row)
+        # Cached results of formulas come from a second, value-only load, only when there are formulas.
+        cached = openpyxl.load_workbook(path, data_only=True, keep_links=False) if has_formulas else None
+    except ReadError:
+        raise
     except Exception as exc:  # openpyxl raises many types for broken parts
         raise ReadError("file_unreadable", f"工作簿内容损坏（{type(exc).__name__}）") from exc
     grids = []
     for ws in wb.worksheets:
+        values_ws = cached[ws.title] if cached is not None else None
         values: list[list[object]] = []
         percent: set[tuple[int, int]] = set()
         for r, row in enumerate(ws.iter_rows()):
             out = []
             for c, cell in enumerate(row):
                 v = cell.value
+                if cell.data_type == "f" and values_ws is not None:
+                    result = values_ws.cell(r + 1, c + 1).value
+                    v = result if result is not None else (v if isinstance(v, str) else str(v))
                 if isinstance(v, (int, float)) and not isinstance(v, bool) and "%" in (cell.number_format or ""):
                     percent.add((r, c))
                 elif isinstance(v, dt.time):
@@ -120,6 +137,16 @@ def _read_xlsx(path: Path) -> list[SheetGrid]:
         grids.append(SheetGrid(ws.title, values, merged, hidden, percent))
     wb.close()
     return grids
+
+
+def _guard_zip(infos: list[zipfile.ZipInfo]) -> None:
+    """Reject zip bombs from the declared sizes, before anything is decompressed."""
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise ReadError("file_too_large", f"解压后约 {total / 1024 / 1024:.0f} MB")
+    for i in infos:
+        if i.file_size > 10 * 1024 * 1024 and i.file_size > MAX_RATIO * max(i.compress_size, 1):
+            raise ReadError("file_too_large", f"其中 {i.filename} 压缩比异常（{i.file_size // max(i.compress_size, 1)} 倍）")
 
 
 # --- legacy .xls ---------------------------------------------------------------
