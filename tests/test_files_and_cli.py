@@ -66,10 +66,10 @@ def test_validate_exit_codes_and_report_json(tmp_path):
     ok = runner.invoke(main, ["validate", str(good(tmp_path)), "--json", str(tmp_path / "r.json")])
     assert ok.exit_code == 0, ok.output
     data = json.loads((tmp_path / "r.json").read_text("utf-8"))
-    assert set(data) == {"inputs", "issues", "table1", "table2", "summary"}
+    assert {"inputs", "issues", "table1", "table2", "summary"} <= set(data)
+    assert data["excluded"] == [] and data["city"] == "沧州"
     assert data["inputs"][0] == {"path": str(tmp_path / "good.xlsx"), "status": "ok", "reason": None,
                                  "rows_read": 2, "rows_accepted": 2, "rows_rejected": 0}
-    assert data["table1"]["enterprises"][0] | {} == {**data["table1"]["enterprises"][0]}
     ent = data["table1"]["enterprises"][0]
     assert (ent["name"], ent["county"], ent["cluster"], ent["category"], ent["rows"], ent["total"], ent["subsidy"]) == \
         ("甲公司", RQ, RQ_CLUSTER, "领跑者", 1, 60.0, 12.0)
@@ -84,6 +84,8 @@ def test_validate_exit_codes_and_report_json(tmp_path):
     assert {k: issue[k] for k in ("sheet", "row", "column", "code", "severity")} == \
         {"sheet": "表1", "row": 2, "column": "所属集群", "code": "cluster_unknown", "severity": "error"}
     assert "cluster_unknown" in res.output and "表1!C2" in res.output
+    assert json.loads((tmp_path / "b.json").read_text("utf-8"))["excluded"] == [
+        {"table": "table1", "name": "丙公司", "source": str(bad), "rows": 1, "reasons": ["cluster_unknown"]}]
 
     html = tmp_path / "only.xls"
     html.write_bytes(b"<html></html>")

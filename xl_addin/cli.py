@@ -173,5 +173,61 @@ def demo(out_dir, city, seed):
     _print_summary(report, [("汇总表", summary), ("结果文件", json_path), ("区县报表", counties_dir)])
 
 
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--city", help="设区市名称，如 沧州；不填则按数据推断。")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="推荐报告 .docx 的保存位置。")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="落款日期（如 2026-11-22），默认今天。")
+@click.option("--appendix/--no-appendix", default=False, help="附上未列入推荐的企业及原因（供市局存档）。")
+@rules_option
+def report(source, city, out_path, day, appendix, rules_path):
+    """根据汇总表（SUMMARY.xlsx）或结果文件（REPORT.json）生成市级推荐报告（附件2，含附表）。"""
+    from .formats.docx_report import load_data, write_report
+    from .reference import default_clusters
+
+    rules = _load_rules(rules_path)
+    city_name = default_clusters().match_city(city) if city else None
+    if city and city_name is None:
+        raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
+    data = load_data(source, city_name, rules)
+    city_name = city_name or data.get("city")
+    if not city_name:
+        raise click.UsageError("无法从数据推断设区市，请用 --city 指定。")
+    path = write_report(data, rules, city_name, out_path, day.date() if day else None, appendix)
+    s = data["summary"]
+    _console().print(f"已生成推荐报告：{path}\n申报单位 {s['units']} 个，项目 {s['projects']} 个"
+                     f"（创新发展 {s['innovation_projects']}，股权投资 {s['equity_projects']}）")
+
+
+@main.command()
+@inputs_argument
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="输出文件夹。")
+@rules_option
+def declarations(inputs, out_dir, rules_path):
+    """为每家通过校验的企业生成预填的真实性声明和项目情况表（.docx）。"""
+    from .formats.docx_declarations import write_declarations
+
+    report_ = _run(inputs, rules_path)
+    paths = write_declarations(report_.to_dict(), _load_rules(rules_path), out_dir)
+    _console().print(f"已为 {len(paths)} 家企业生成真实性声明及情况表：{out_dir}")
+    if report_.errors:
+        _console().print(f"另有 {len(report_.excluded)} 家企业因存在错误未生成，请先用 xl-addin validate 查看问题。")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="PDF 的保存文件夹，默认与原文件相同。")
+def pdf(source, out_dir):
+    """用 LibreOffice 把汇总表或报告转成可打印的 PDF。"""
+    from .formats.office import OfficeMissing, convert
+
+    try:
+        path = convert(source, "pdf", out_dir)
+    except OfficeMissing as exc:
+        _console(stderr=True).print(f"[red]{exc}[/red]")
+        sys.exit(EXIT_UNUSABLE)
+    _console().print(f"已生成 PDF：{path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

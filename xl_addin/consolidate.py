@@ -192,11 +192,34 @@ def _table_json(kind: str, ents: list[Enterprise]) -> dict:
         if kind == "table1":
             d["category"] = e.category
         d.update({"rows": len(e.rows), "total": float(e.estimate.base), "subsidy": float(e.estimate.result),
-                  "capped": e.estimate.capped, "source": e.source})
+                  "capped": e.estimate.capped, "source": e.source,
+                  "items": [{k: _jsonable(v) for k, v in row.items() if k in HEADERS[kind].values()}
+                            for row in e.rows]})
         items.append(d)
     return {"enterprises": items,
             "total": float(sum((e.estimate.base for e in ents), subsidy.Decimal(0))),
             "subsidy": float(sum((e.estimate.result for e in ents), subsidy.Decimal(0)))}
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+def _excluded(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[dict]:
+    """Enterprises that were read but have no accepted row, with the error codes of their rows."""
+    out = []
+    for kind, df in frames.items():
+        if df.empty:
+            continue
+        for (path, name_key), rows in df[df["name_key"].notna()].groupby(["path", "name_key"], sort=False):
+            if rows["accepted"].any():
+                continue
+            cells = {(path, r) for r in rows["row"]} | {(path, int(r)) for f in ("name", "total", "amount", "category")
+                                                         if f"{f}_row" in rows for r in rows[f"{f}_row"]}
+            reasons = list(dict.fromkeys(i.code for i in issues if i.severity == ERROR and (i.path, i.row) in cells))
+            out.append({"table": kind, "name": rows.iloc[0]["name"], "source": path, "rows": len(rows),
+                        "reasons": reasons})
+    return sorted(out, key=lambda e: (e["source"], e["table"]))
 
 
 def _issue_order(issue: Issue, order: dict[str, int], sheet_no: dict, kind_of_column) -> tuple:
@@ -254,6 +277,7 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
                  "innovation_projects": len(t1), "equity_projects": len(t2)},
         city=city or _infer_city(t1 + t2, frames, clusters))
     report.enterprises = {"table1": t1, "table2": t2}
+    report.excluded = _excluded(frames, issues)
     return report
 
 

@@ -61,6 +61,7 @@ class Report:
     summary: dict[str, int]
     city: str | None = None
     enterprises: dict[str, Any] = field(default_factory=dict)  # accepted Enterprise objects, not serialised
+    excluded: list[dict[str, Any]] = field(default_factory=list)  # enterprises read but not accepted
 
     @property
     def errors(self) -> list[Issue]:
@@ -73,7 +74,8 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {"inputs": [i.to_dict() for i in self.inputs],
                 "issues": [i.to_dict() for i in self.issues],
-                "table1": self.table1, "table2": self.table2, "summary": self.summary}
+                "table1": self.table1, "table2": self.table2, "summary": self.summary,
+                "excluded": self.excluded, "city": self.city}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"

@@ -38,6 +38,10 @@ class Rules:
         return self.raw["round"]["title"]
 
     @property
+    def guide(self) -> str:
+        return self.raw["round"].get("guide", self.title + "申报指南")
+
+    @property
     def summary_title(self) -> str:
         return self.raw["round"]["summary_title"]
 
