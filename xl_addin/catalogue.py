@@ -28,6 +28,9 @@ _CODES = [
     Code("table_not_found", ERROR, "file", "未找到表1或表2",
          "所有工作表中都没有找到表1或表2的表头（表1需有“企业名称”“购置设备名称种类金额”“总价”等列，"
          "表2需有“企业名称”“股权投资机构名称”“投资金额”等列）。请使用统一模板填报。"),
+    Code("input_has_macros", WARNING, "file", "文件含有宏",
+         "文件含有宏（VBA 或 Excel 4.0 宏）。本工具只读取其中的数据，不会运行任何宏；请勿在 Excel 中启用此文件的宏，"
+         "并提醒报送单位使用不含宏的 .xlsx 模板。"),
     # --- row level: the row is excluded ----------------------------------------
     Code("required_missing", ERROR, "row", "必填项为空",
          "“{column}”未填写。请在 {cell} 补填。"),

@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import subsidy
 from .catalogue import ERROR
-from .formats.grid import ReadError, read_grids
+from .formats.grid import ReadError, read_workbook
 from .frames import Located, build_frame, fields_of
 from .locate import HEADERS, OPTIONAL_FIELDS, locate
 from .model import InputResult, Issue, Report
@@ -63,12 +63,14 @@ def expand_inputs(paths: list[str | Path]) -> list[str]:
 def _read_input(i: int, path: str, issues: list[Issue]) -> tuple[InputResult, list[Located]]:
     result = InputResult(path)
     try:
-        grids = read_grids(path)
+        book = read_workbook(path)
     except ReadError as exc:
         result.status, result.reason = "rejected", exc.code
         issues.append(Issue(path, None, None, None, exc.code, context={"detail": exc.detail}))
         return result, []
-    located = [Located(i, path, t, sheet_no) for sheet_no, g in enumerate(grids) for t in locate(g)]
+    if book.has_macros:  # read as data only; say so, so the city does not open it carelessly
+        issues.append(Issue(path, None, None, None, "input_has_macros"))
+    located = [Located(i, path, t, sheet_no) for sheet_no, g in enumerate(book.sheets) for t in locate(g)]
     if not located:
         result.status, result.reason = "rejected", "table_not_found"
         issues.append(Issue(path, None, None, None, "table_not_found"))

@@ -32,7 +32,7 @@ def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.
     for tix, loc in enumerate(located):
         for rec in loc.table.records:
             row: dict[str, object] = {"input": loc.input, "path": loc.path, "sheet": loc.table.sheet,
-                                      "row": rec.row, "tix": tix, "hidden": rec.hidden}
+                                      "row": rec.row, "tix": tix}
             for f in fields:
                 v = rec.values.get(f)
                 row[f"{f}_raw"] = nz.display(v)
@@ -40,7 +40,7 @@ def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.
                 row[f"{f}_val"] = v
             row["share_pct"] = "share" in rec.percent
             records.append(row)
-    columns = ["input", "path", "sheet", "row", "tix", "hidden", "share_pct"] + \
+    columns = ["input", "path", "sheet", "row", "tix", "share_pct"] + \
         [f"{f}_{s}" for f in fields for s in ("raw", "row", "val")]
     df = pd.DataFrame.from_records(records, columns=columns)
     for f in fields:  # raw values stay Python objects: no NaT/NaN inference from pandas

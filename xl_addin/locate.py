@@ -7,11 +7,12 @@ This module knows the layout of the official tables and nothing about rules.
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from openpyxl.utils import get_column_letter
+from xlsxwriter.utility import xl_col_to_name
 
 from .normalize import is_blank, is_placeholder_text, key
 
@@ -108,7 +109,6 @@ class Record:
     values: dict[str, object]                  # field -> raw value
     rows: dict[str, int]                       # field -> 1-based row the value came from
     percent: set[str] = field(default_factory=set)  # fields whose numeric cell is percent-formatted
-    hidden: bool = False
 
 
 @dataclass
@@ -190,7 +190,8 @@ def classify(kind: str, values: dict[str, object], row: list[object]) -> str:
 def locate(grid) -> list[Table]:
     """All Table 1 / Table 2 regions of one sheet, in sheet order."""
     headers: list[tuple[int, str, dict[str, int]]] = []
-    for r, row in enumerate(grid.values):
+    for r in grid.order:
+        row = grid.rows[r]
         if sum(isinstance(v, str) for v in row) < 3:
             continue
         mapped = map_header(row)
@@ -202,15 +203,16 @@ def locate(grid) -> list[Table]:
     fill = _merged_fill(grid)
     tables = []
     for i, (hr, kind, mapped) in enumerate(headers):
-        end = headers[i + 1][0] if i + 1 < len(headers) else len(grid.values)
+        end = headers[i + 1][0] if i + 1 < len(headers) else (grid.order[-1] + 1)
         fields = {f: c for f, c in mapped.items()
                   if f in HEADERS[kind] or f in OPTIONAL_FIELDS[kind]}
-        table = Table(kind, grid.name, hr + 1, {f: get_column_letter(c + 1) for f, c in fields.items()}, [])
+        table = Table(kind, grid.name, hr + 1, {f: xl_col_to_name(c) for f, c in fields.items()}, [])
         block: Record | None = None
         amount_field = "total" if kind == "table1" else "amount"
         block_sum = table_sum = 0.0
-        for r in range(hr + 1, end):
-            row = grid.values[r]
+        first, last = bisect.bisect_right(grid.order, hr), bisect.bisect_left(grid.order, end)
+        for r in grid.order[first:last]:
+            row = grid.rows[r]
             values, sources = {}, {}
             for f, c in fields.items():
                 v, src = grid.cell(r, c), r
@@ -224,8 +226,7 @@ def locate(grid) -> list[Table]:
             if _is_unlabeled_sum(values, amount_field, (block_sum, table_sum)):
                 continue
             rec = Record(r + 1, values, sources,
-                         {f for f, c in fields.items() if (r, c) in grid.percent_cells},
-                         r in grid.hidden_rows)
+                         {f for f, c in fields.items() if (r, c) in grid.percent_cells})
             name = values.get("name")
             continuation = block is not None and (
                 is_blank(name) or (sources.get("name") != r + 1 and key(name) == key(block.values.get("name"))))

@@ -1,0 +1,229 @@
+"""Read .xlsx/.xlsm with python-calamine (Rust: fast, no entity expansion, nothing executed).
+
+Before calamine parses anything, every XML part is streamed once through a guard:
+declared and actual decompressed sizes (zip bombs), DTD/entity declarations
+(billion laughs), and the number of value cells (giant sheets). Calamine gives
+values and merged ranges; what it cannot tell (percent formats, formulas with
+no saved result, error literals) comes from a regex scan of the few sheets that
+need it."""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from .grid import ReadError, SheetGrid, WorkbookData
+
+MAX_DECLARED_BYTES = 1024 * 1024 * 1024     # sum of declared sizes of all parts
+MAX_PART_BYTES = 128 * 1024 * 1024          # actual decompressed size of one part
+MAX_RATIO = 200                             # real sheets compress ~10x; bombs far more
+MAX_VALUES = 500_000                        # value cells in all sheets (a county workbook has < 10,000)
+CHUNK = 1 << 20
+SHEET_CT = ("worksheet",)
+
+_NS = r"(?:\w+:)?"
+_CELL = re.compile(rb"<" + _NS.encode() + rb"c\b([^>]*?)(?:/>|>(.*?)</" + _NS.encode() + rb"c>)", re.S)
+_REF = re.compile(rb'\br="([A-Z]{1,3})(\d+)"')
+_STYLE = re.compile(rb'\bs="(\d+)"')
+_TYPE = re.compile(rb'\bt="(\w+)"')
+_FORMULA = re.compile(rb"<" + _NS.encode() + rb"f\b[^>]*?(?:/>|>(.*?)</" + _NS.encode() + rb"f>)", re.S)
+_VALUE = re.compile(rb"<" + _NS.encode() + rb"v>(.*?)</" + _NS.encode() + rb"v>", re.S)
+_QUOTED = re.compile(r'"[^"]*"|\\.')
+
+
+def _col(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n - 1
+
+
+class _Scan:
+    """What the guard learns about one worksheet part while streaming it."""
+
+    def __init__(self):
+        self.values = 0
+        self.needs_side_scan = False
+        self.data: bytes | None = None
+
+
+def _guard(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], sheet_parts: set[str],
+           percent_styles: set[bytes]) -> dict[str, _Scan]:
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_DECLARED_BYTES:
+        raise ReadError("file_too_large", f"解压后约 {declared / 1024 / 1024:.0f} MB")
+    style_refs = [b's="' + s + b'"' for s in percent_styles]
+    scans: dict[str, _Scan] = {}
+    total_values = 0
+    for info in infos:
+        name = info.filename
+        if not name.endswith((".xml", ".rels", ".vml")):
+            continue
+        if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise ReadError("file_too_large", f"其中 {name} 压缩比异常（{info.file_size // max(info.compress_size, 1)} 倍）")
+        scan = _Scan() if name in sheet_parts else None
+        kept: list[bytes] = []
+        size, tail = 0, b""
+        with zf.open(info) as fh:
+            while True:
+                chunk = fh.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > MAX_PART_BYTES:
+                    raise ReadError("file_too_large", f"其中 {name} 解压后超过 {MAX_PART_BYTES // 1024 // 1024} MB")
+                window = tail + chunk
+                if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                    raise ReadError("file_unreadable", "文件含有 XML 实体定义（DTD），可能是恶意构造的文件，已拒绝读取")
+                if scan is not None:
+                    scan.values += chunk.count(b"<v>") + chunk.count(b"<is>")
+                    total_values += chunk.count(b"<v>") + chunk.count(b"<is>")
+                    if total_values > MAX_VALUES:
+                        raise ReadError("file_too_large", f"表格内容超过 {MAX_VALUES} 个单元格，不像区县报表")
+                    if not scan.needs_side_scan and (b"<f" in window or b't="e"' in window
+                                                     or any(ref in window for ref in style_refs)):
+                        scan.needs_side_scan = True
+                    kept.append(chunk)
+                tail = chunk[-64:]
+        if scan is not None:
+            scan.data = b"".join(kept) if scan.needs_side_scan else None
+            scans[name] = scan
+    return scans
+
+
+def _parse_xml(zf: zipfile.ZipFile, name: str):
+    from defusedxml import ElementTree
+
+    try:
+        return ElementTree.fromstring(zf.read(name))
+    except KeyError:
+        return None
+    except Exception as exc:
+        raise ReadError("file_unreadable", f"工作簿结构损坏（{name}）") from exc
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+    """Sheet name -> part path, from workbook.xml and its relationships."""
+    book, rels = _parse_xml(zf, "xl/workbook.xml"), _parse_xml(zf, "xl/_rels/workbook.xml.rels")
+    if book is None or rels is None:
+        return {}
+    targets = {}
+    for rel in rels:
+        target = rel.get("Target", "")
+        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+        targets[rel.get("Id")] = str(PurePosixPath(path))
+    parts = {}
+    for el in book.iter():
+        if _local(el.tag) == "sheet":
+            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
+            if rid in targets:
+                parts[el.get("name")] = targets[rid]
+    return parts
+
+
+def _percent_styles(zf: zipfile.ZipFile) -> set[bytes]:
+    styles = _parse_xml(zf, "xl/styles.xml")
+    if styles is None:
+        return set()
+    custom = {}
+    for el in styles.iter():
+        if _local(el.tag) == "numFmt":
+            custom[el.get("numFmtId")] = _QUOTED.sub("", el.get("formatCode", ""))
+    out = set()
+    for el in styles.iter():
+        if _local(el.tag) == "cellXfs":
+            for i, xf in enumerate(x for x in el if _local(x.tag) == "xf"):
+                fmt = xf.get("numFmtId", "0")
+                if fmt in ("9", "10") or "%" in custom.get(fmt, ""):
+                    out.add(str(i).encode())
+    return out
+
+
+def _side_scan(data: bytes, percent_styles: set[bytes]):
+    """(percent cells, replacement values) from the raw sheet XML."""
+    percent, values = set(), {}
+    for attrs, body in _CELL.findall(data):
+        ref = _REF.search(attrs)
+        if not ref:
+            continue
+        rc = (int(ref.group(2)) - 1, _col(ref.group(1)))
+        kind = _TYPE.search(attrs)
+        kind = kind.group(1) if kind else b"n"
+        style = _STYLE.search(attrs)
+        v = _VALUE.search(body) if body else None
+        if style and style.group(1) in percent_styles and kind == b"n" and v:
+            percent.add(rc)
+        if kind == b"e" and v:
+            values[rc] = html.unescape(v.group(1).decode("utf-8", "replace"))
+        f = _FORMULA.search(body) if body else None
+        if f and (v is None or not v.group(1).strip()):
+            text = html.unescape(f.group(1).decode("utf-8", "replace")) if f.group(1) else "（共享公式）"
+            values[rc] = "=" + text
+    return percent, values
+
+
+def _python(value):
+    if value == "":
+        return None
+    if isinstance(value, dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return str(value)
+    return value
+
+
+def read_xlsx(path: Path) -> WorkbookData:
+    import python_calamine
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            names = {i.filename for i in infos}
+            if "xl/workbook.xml" not in names:
+                what = "Word 文档" if "word/document.xml" in names else "压缩包或其他 Office 文件"
+                raise ReadError("file_unreadable", f"文件实际是{what}，不是 Excel 工作簿")
+            parts = _sheet_parts(zf)
+            percent_styles = _percent_styles(zf)
+            scans = _guard(zf, infos, set(parts.values()), percent_styles)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+        raise ReadError("file_unreadable", "文件已损坏（压缩包不完整），可能是邮件附件没有下载完") from exc
+    except RuntimeError as exc:  # a zip with encrypted members
+        raise ReadError("file_encrypted") from exc
+    has_macros = "xl/vbaProject.bin" in names or any(n.startswith("xl/macrosheets/") for n in names)
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for meta in book.sheets_metadata:
+            if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                continue
+            sheet = book.get_sheet_by_name(meta.name)
+            rows: dict[int, list[object]] = {}
+            if sheet.start is not None:
+                # skip_empty_area=True returns the used range, which begins at sheet.start
+                r0, c0 = sheet.start
+                for i, raw in enumerate(sheet.to_python(skip_empty_area=True)):
+                    if any(v != "" for v in raw):
+                        rows[r0 + i] = [None] * c0 + [_python(v) for v in raw]
+            merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
+            percent: set[tuple[int, int]] = set()
+            scan = scans.get(parts.get(meta.name, ""))
+            if scan is not None and scan.data is not None:
+                percent, replace = _side_scan(scan.data, percent_styles)
+                for (r, c), value in replace.items():
+                    row = rows.setdefault(r, [])
+                    row.extend([None] * (c + 1 - len(row)))
+                    row[c] = value
+            sheets.append(SheetGrid(meta.name, rows, merged, percent))
+    except ReadError:
+        raise
+    except Exception as exc:   # CalamineError, XmlError, ZipError, PasswordError ...
+        if type(exc).__name__ == "PasswordError":
+            raise ReadError("file_encrypted") from exc
+        raise ReadError("file_unreadable", f"工作簿内容损坏（{type(exc).__name__}）") from exc
+    return WorkbookData(sheets, has_macros)
