@@ -76,6 +76,8 @@ _CODES = [
          "“{value}”含“{keyword}”，疑似用于检测生产排放是否符合环保标准的设备，此类设备不在征集范围内。请核实 {cell} 的设备用途。"),
     Code("total_not_multiple", WARNING, "row", "总价不是单价的整数倍",
          "总价 {total} 万元不是单价 {unit_price} 万元的整数倍。请核对 {cell} 的数量和金额。"),
+    Code("text_truncated", WARNING, "row", "文字过长已截断",
+         "单元格 {cell} 的文字过长（{length} 个字符），已截断为前 {limit} 个字符。请核实内容。"),
     Code("formula_text", WARNING, "row", "以等号开头的文本",
          "单元格 {cell} 的内容“{value}”以“=”开头，已按文本保留，不会作为公式计算。"),
 ]

@@ -13,6 +13,8 @@ from . import normalize as nz
 from .locate import HEADERS, OPTIONAL_FIELDS, Table
 from .reference import ClusterList
 
+MAX_TEXT = 2000   # characters; far above any real cell of these tables, far below a hostile one
+
 
 @dataclass
 class Located:
@@ -35,13 +37,16 @@ def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.
                                       "row": rec.row, "tix": tix}
             for f in fields:
                 v = rec.values.get(f)
+                row[f"{f}_len"] = None
+                if isinstance(v, str) and len(v) > MAX_TEXT:
+                    row[f"{f}_len"], v = len(v), v[:MAX_TEXT]
                 row[f"{f}_raw"] = nz.display(v)
                 row[f"{f}_row"] = rec.rows.get(f, rec.row)
                 row[f"{f}_val"] = v
             row["share_pct"] = "share" in rec.percent
             records.append(row)
     columns = ["input", "path", "sheet", "row", "tix", "share_pct"] + \
-        [f"{f}_{s}" for f in fields for s in ("raw", "row", "val")]
+        [f"{f}_{s}" for f in fields for s in ("raw", "row", "val", "len")]
     df = pd.DataFrame.from_records(records, columns=columns)
     for f in fields:  # raw values stay Python objects: no NaT/NaN inference from pandas
         df[f"{f}_val"] = pd.Series([r[f"{f}_val"] for r in records], index=df.index, dtype="object")

@@ -221,6 +221,9 @@ def locate(grid) -> list[Table]:
                 if isinstance(v, str) and not v.strip():
                     v = None
                 values[f], sources[f] = v, src + 1
+            own = {f: v for f, v in values.items() if sources[f] == r + 1}
+            if all(is_blank(v) for v in own.values()):
+                continue   # nothing of its own: merged enterprise cells over an empty row
             if classify(kind, values, row) != "data":
                 continue
             if _is_unlabeled_sum(values, amount_field, (block_sum, table_sum)):

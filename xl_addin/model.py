@@ -3,10 +3,22 @@ single thing the CLI, the buttons and the 问题清单 sheet render."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from .catalogue import CATALOGUE, ERROR, WARNING, render
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+SHOWN_VALUE = 80   # characters of a cell value quoted in a message
+
+
+def shown(value: object) -> str | None:
+    """A cell value as quoted in messages: no control characters (no terminal escapes), short."""
+    if value is None:
+        return None
+    text = _CONTROL.sub(" ", str(value))
+    return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE] + "…"
 
 
 @dataclass
@@ -19,6 +31,10 @@ class Issue:
     cell: str | None = None     # e.g. H7
     value: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.value = shown(self.value)
+        self.context = {k: shown(v) if isinstance(v, str) else v for k, v in self.context.items()}
 
     @property
     def severity(self) -> str:

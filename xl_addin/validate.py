@@ -198,9 +198,19 @@ def _formula_rule(field: str) -> Callable:
                                       for v in df[f"{field}_val"]], index=df.index)
 
 
+def _length_rule(field: str) -> Callable:
+    return lambda df, ctx: df[f"{field}_len"].isna()
+
+
+def _length_ctx(field: str) -> Callable:
+    from .frames import MAX_TEXT
+    return lambda row, ctx: {"length": int(row[f"{field}_len"]), "limit": MAX_TEXT}
+
+
 for _kind in HEADERS:
     for _field in list(HEADERS[_kind]) + list(OPTIONAL_FIELDS[_kind]):
         ROW_RULES.append(RowRule("formula_text", _field, (_kind,), _formula_rule(_field)))
+        ROW_RULES.append(RowRule("text_truncated", _field, (_kind,), _length_rule(_field), _length_ctx(_field)))
 
 
 # --- execution ----------------------------------------------------------------

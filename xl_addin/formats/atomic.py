@@ -5,7 +5,10 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
+
+STALE_SECONDS = 600   # temp files of writers killed this long ago are removed
 from typing import Iterator
 
 
@@ -16,6 +19,7 @@ def atomic_path(target: str | Path, backup: bool = True) -> Iterator[Path]:
     temporary file is removed and the target is untouched."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -37,6 +41,15 @@ def atomic_path(target: str | Path, backup: bool = True) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _remove_stale(target: Path) -> None:
+    """Temp files a killed writer left behind (never those of a writer still at work)."""
+    now = time.time()
+    for stale in target.parent.glob(f".{target.stem}.*.tmp{target.suffix}"):
+        with contextlib.suppress(OSError):
+            if now - stale.stat().st_mtime > STALE_SECONDS:
+                stale.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

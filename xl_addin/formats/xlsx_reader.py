@@ -204,12 +204,16 @@ def read_xlsx(path: Path) -> WorkbookData:
                 continue
             sheet = book.get_sheet_by_name(meta.name)
             rows: dict[int, list[object]] = {}
-            if sheet.start is not None:
-                # skip_empty_area=True returns the used range, which begins at sheet.start
-                r0, c0 = sheet.start
-                for i, raw in enumerate(sheet.to_python(skip_empty_area=True)):
+            if sheet.end is not None:
+                # Stream rows (a used range of a million mostly empty rows stays cheap) and place
+                # them from the end of the used range: where iter_rows starts differs by version.
+                kept, count, width = [], 0, 0
+                for raw in sheet.iter_rows():
                     if any(v != "" for v in raw):
-                        rows[r0 + i] = [None] * c0 + [_python(v) for v in raw]
+                        kept.append((count, [_python(v) for v in raw]))
+                    count, width = count + 1, len(raw)
+                r0, c0 = sheet.end[0] + 1 - count, sheet.end[1] + 1 - width
+                rows = {r0 + i: [None] * c0 + values for i, values in kept}
             merged = [(r1, c1, r2, c2) for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])]
             percent: set[tuple[int, int]] = set()
             scan = scans.get(parts.get(meta.name, ""))

@@ -1,0 +1,172 @@
+"""Hostile and broken inputs: nothing lost, nothing executed, nothing corrupted."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import openpyxl
+import pytest
+from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, T1, T2, Sheet, make_xlsm, t1_row, t2_row, write
+from docx import Document
+from hostile import billion_laughs, million_rows
+
+from xl_addin.consolidate import run
+from xl_addin.formats.summary_xlsx import write_summary
+
+MEASURE = ("import resource, subprocess, sys, time; t = time.monotonic(); "
+           "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+           "print(time.monotonic() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024, p.returncode)")
+
+
+def measured_validate(tmp_path, *files):
+    """Run `xl-addin validate` in a child process: (seconds, peak MB, exit code, REPORT.json)."""
+    report = tmp_path / "r.json"
+    out = subprocess.run([sys.executable, "-c", MEASURE, sys.executable, "-m", "xl_addin.cli", "validate",
+                          *map(str, files), "--json", str(report)], capture_output=True, text=True, timeout=300)
+    seconds, mb, code = out.stdout.split()
+    return float(seconds), int(mb), int(code), json.loads(report.read_text("utf-8"))
+
+
+def write_with_xlsxwriter(path, sheets):
+    """XlsxWriter stores any string as a string cell, control characters included (escaped)."""
+    import datetime as dt
+
+    import xlsxwriter
+    wb = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        ws = wb.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, v in enumerate(row):
+                if isinstance(v, str):
+                    ws.write_string(r, c, v)
+                elif isinstance(v, dt.date):
+                    ws.write_datetime(r, c, dt.datetime.combine(v, dt.time()), wb.add_format({"num_format": "yyyy-mm-dd"}))
+                elif v is not None:
+                    ws.write_number(r, c, v)
+    wb.close()
+    return path
+
+
+def good(tmp_path, name="good.xlsx"):
+    return write(tmp_path / name, [Sheet("表1", [T1, t1_row("甲公司", RQ, RQ_CLUSTER, LEADER)])])
+
+
+def test_billion_laughs_is_rejected_fast_without_expanding(tmp_path):
+    seconds, mb, code, data = measured_validate(tmp_path, billion_laughs(tmp_path / "laughs.xlsx"), good(tmp_path))
+    assert [(i["status"], i["reason"]) for i in data["inputs"]] == [("ok", None), ("rejected", "file_unreadable")]
+    assert "实体" in data["issues"][-1]["message"]
+    assert seconds < 10 and mb < 500 and code == 1
+
+
+def test_zip_bomb_is_rejected_fast_and_small(tmp_path):
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            for _ in range(300):
+                fh.write(b"\0" * (1 << 20))   # 300 MB of zeros in 300 KB on disk
+    seconds, mb, code, data = measured_validate(tmp_path, bomb)
+    assert [(i["status"], i["reason"]) for i in data["inputs"]] == [("rejected", "file_too_large")]
+    assert seconds < 5 and mb < 500 and code == 2
+
+
+def test_sheet_with_a_million_value_rows_is_refused_in_bounded_time(tmp_path):
+    seconds, mb, code, data = measured_validate(tmp_path, million_rows(tmp_path / "million.xlsx"))
+    assert [(i["status"], i["reason"]) for i in data["inputs"]] == [("rejected", "file_too_large")]
+    assert seconds < 30 and mb < 500
+
+
+def test_a_lone_cell_at_row_one_million_is_read(tmp_path):
+    path = tmp_path / "far.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (T1, t1_row("甲公司", RQ, RQ_CLUSTER, LEADER)):
+        ws.append(row)
+    ws.cell(1_000_000, 9, 77)
+    wb.save(path)
+    seconds, mb, code, data = measured_validate(tmp_path, path)
+    (inp,) = data["inputs"]
+    assert (inp["status"], inp["rows_read"], inp["rows_accepted"]) == ("ok", 2, 1)
+    assert [(i["code"], i["row"]) for i in data["issues"]][0] == ("required_missing", 1_000_000)
+    assert seconds < 30 and mb < 500
+
+
+@pytest.mark.parametrize("part", ["xl/vbaProject.bin", "xl/macrosheets/sheet1.xml"])
+def test_macros_are_reported_and_never_run(tmp_path, part):
+    path = make_xlsm(tmp_path / "macro.xlsm", [Sheet("表1", [T1, t1_row("甲公司", RQ, RQ_CLUSTER, LEADER)])])
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr(part, b"Attribute VB_Name = \"Module1\"\nSub Auto_Open()\nShell \"calc\"\nEnd Sub\n")
+    report = run([path])
+    assert [(i.code, i.severity, i.row) for i in report.issues] == [("input_has_macros", "warning", None)]
+    assert (report.inputs[0].status, report.inputs[0].rows_accepted) == ("ok", 1)
+    assert report.table1["total"] == 60.0
+
+
+def test_untrusted_text_is_stored_as_text_everywhere(tmp_path):
+    long_text = "很长的用途说明" * 1000
+    nasty = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "#REF!", "控制\x07字符\x1b[31m", long_text]
+    rows = [T1]
+    for n, text in enumerate(nasty):
+        rows.append(t1_row(f"企业{n}", RQ, RQ_CLUSTER, LEADER, f"研发1：{text[:50]}", text, "一车间"))
+    path = write_with_xlsxwriter(tmp_path / "nasty.xlsx", {
+        "表1": rows, "表2": [T2, t2_row("=HYPERLINK(\"http://evil\")", "沧州", HJ, HJ_CLUSTER)]})
+    report = run([path])
+    assert report.inputs[0].rows_accepted == len(nasty) + 1
+    codes = {(i.code, i.row) for i in report.issues}
+    assert ("formula_text", 2) in codes and ("text_truncated", 8) in codes
+    assert all("\x1b" not in i.message and len(i.message) < 400 for i in report.issues)
+
+    summary = write_summary(report, tmp_path / "SUMMARY.xlsx")
+    wb = openpyxl.load_workbook(summary)
+    texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    assert all(c.data_type == "s" for c in texts)
+    values = {c.value for c in texts}
+    assert {"=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "#REF!", "=HYPERLINK(\"http://evil\")"} <= values
+    assert "控制字符[31m" in values                                     # control characters removed
+    assert max(len(v) for v in values) <= 2000                          # long text truncated
+    from xl_addin.formats.docx_report import write_report
+    from xl_addin.rules import load_rules
+    doc = Document(str(write_report(report.to_dict(), load_rules(), "沧州", tmp_path / "r.docx")))
+    cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
+    assert "=cmd|' /C calc'!A0" in cells and "#REF!" in cells
+
+
+KILL_CHILD = """
+import sys
+from xl_addin.consolidate import run
+from xl_addin.formats.summary_xlsx import write_summary
+report = run([sys.argv[1]])
+print("ready", flush=True)
+write_summary(report, sys.argv[2])
+"""
+
+
+def test_killing_the_writer_never_damages_the_previous_file(tmp_path):
+    from xl_addin.examples import generate_city, write_county_workbook
+
+    books = generate_city("沧州", seed=9, per_county=(20, 25))
+    for b in books:
+        write_county_workbook(b, tmp_path / "in" / b.filename)
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
+    target = tmp_path / "out" / "SUMMARY.xlsx"
+    subprocess.run([sys.executable, "-c", KILL_CHILD, str(tmp_path / "in"), str(target)], env=env, check=True,
+                   capture_output=True)
+    original = target.read_bytes()
+    assert openpyxl.load_workbook(target)["汇总表（一）"]["A1"].value
+    kills_during_write = 0
+    for attempt in range(12):
+        child = subprocess.Popen([sys.executable, "-c", KILL_CHILD, str(tmp_path / "in"), str(target)], env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.01 * attempt)      # from 'just started' to 'well into the write'
+        temps = list(target.parent.glob(".SUMMARY.*.tmp.xlsx"))
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+        kills_during_write += bool(temps)
+        assert target.read_bytes() == original, f"damaged after kill {attempt}"
+        for stale in target.parent.glob(".SUMMARY.*.tmp.xlsx"):
+            stale.unlink()
+    assert kills_during_write >= 3   # the test really hit the writer mid-write
