@@ -167,8 +167,8 @@ def classify(kind: str, values: dict[str, object], row: list[object]) -> str:
     if not present:
         return "blank"
     first = _first_text(row)
-    texts = [key(v) for v in present.values() if isinstance(v, str)]
-    if first.startswith(_TOTAL_WORDS) or any(t in _TOTAL_WORDS or t.startswith(("合计", "总计")) for t in texts):
+    # Only the leading cell (or the name cell) marks a 合计 row: "总计" in 设备用途 is data.
+    if first.startswith(_TOTAL_WORDS) or key(present.get("name", "")).startswith(_TOTAL_WORDS):
         return "total"
     if first.startswith(_NOTE_HEADS) and len(present) <= 2:
         return "note"
