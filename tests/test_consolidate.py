@@ -1,6 +1,5 @@
 """Consolidation into the city summary: open SUMMARY.xlsx and check the cells."""
 import datetime as dt
-import itertools
 import json
 
 import openpyxl

@@ -1,5 +1,4 @@
 """The recommendation report, the declarations and PDFs: read back what was written."""
-import datetime as dt
 import json
 import re
 import shutil

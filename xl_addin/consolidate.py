@@ -13,9 +13,9 @@ from typing import Callable
 import pandas as pd
 
 from . import subsidy
-from .catalogue import ERROR
+from .catalogue import CATALOGUE, ERROR
 from .formats.grid import ReadError, read_workbook
-from .frames import Located, build_frame, fields_of
+from .frames import Located, build_frame
 from .locate import HEADERS, OPTIONAL_FIELDS, locate
 from .model import InputResult, Issue, Report
 from .normalize import LEADER, key, missing
@@ -87,7 +87,7 @@ def _row_issues(df: pd.DataFrame, kind: str, located: list[Located], ctx: Ctx,
         src_row = int(row[f"{rule.field}_row"])
         table = located[int(row["tix"])].table
         ident = (row["path"], row["sheet"], src_row, rule.field, rule.code)
-        if rule.code in _severity_error():
+        if CATALOGUE[rule.code].severity == ERROR:
             excluded.add(index)
         if ident in seen:
             continue
@@ -97,11 +97,6 @@ def _row_issues(df: pd.DataFrame, kind: str, located: list[Located], ctx: Ctx,
         issues.append(Issue(row["path"], row["sheet"], src_row, _header(kind, rule.field), rule.code,
                             table.cell(rule.field, src_row), None if value is None else str(value), context))
     return excluded
-
-
-def _severity_error() -> set[str]:
-    from .catalogue import CATALOGUE
-    return {c for c, v in CATALOGUE.items() if v.severity == ERROR}
 
 
 def _header(kind: str, f: str) -> str:

@@ -14,7 +14,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
 from ..catalogue import CATALOGUE
 from ..rules import Rules
-from .docx_common import (BODY_FONT, HEADING_FONT, SIZE_2, SIZE_3, SIZE_4, TITLE_FONT, official_page,
+from .docx_common import (HEADING_FONT, SIZE_2, SIZE_3, SIZE_4, TITLE_FONT, official_page,
                           page_number_footer, paragraph, save, table)
 
 PART1 = ["序号", "企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额", "设备用途",
