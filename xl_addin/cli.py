@@ -214,6 +214,17 @@ def declarations(inputs, out_dir, rules_path):
         _console().print(f"另有 {len(report_.excluded)} 家企业因存在错误未生成，请先用 xl-addin validate 查看问题。")
 
 
+@main.command("build-workbooks")
+@click.option("--out", "out_dir", default="workbooks", show_default=True, type=click.Path(file_okay=False),
+              help="输出文件夹。")
+def build_workbooks(out_dir):
+    """生成市级主工作簿（master.xlsm，带按钮）和区县报送模板（county_template.xlsx）。"""
+    from .excel.workbooks import build_all
+
+    for path in build_all(out_dir):
+        _console().print(f"已生成：{path}")
+
+
 @main.command()
 @click.argument("source", type=click.Path(exists=True, dir_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="PDF 的保存文件夹，默认与原文件相同。")

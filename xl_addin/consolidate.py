@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import subsidy
 from .catalogue import CATALOGUE, ERROR
-from .formats.grid import ReadError, read_workbook
+from .formats.grid import ReadError, WorkbookData, read_workbook
 from .frames import Located, build_frame
 from .locate import HEADERS, OPTIONAL_FIELDS, locate
 from .model import InputResult, Issue, Report
@@ -60,10 +60,11 @@ def expand_inputs(paths: list[str | Path]) -> list[str]:
     return sorted(found.values())
 
 
-def _read_input(i: int, path: str, issues: list[Issue]) -> tuple[InputResult, list[Located]]:
+def _read_input(i: int, path: str, issues: list[Issue],
+                book: WorkbookData | None = None) -> tuple[InputResult, list[Located]]:
     result = InputResult(path)
     try:
-        book = read_workbook(path)
+        book = book or read_workbook(path)
     except ReadError as exc:
         result.status, result.reason = "rejected", exc.code
         issues.append(Issue(path, None, None, None, exc.code, context={"detail": exc.detail}))
@@ -225,16 +226,20 @@ def _issue_order(issue: Issue, order: dict[str, int], sheet_no: dict, kind_of_co
 
 
 def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterList | None = None,
-        city: str | None = None, progress: Progress | None = None) -> Report:
+        city: str | None = None, progress: Progress | None = None,
+        books: dict[str, WorkbookData] | None = None) -> Report:
+    """Consolidate workbook files (`inputs`) and already-read books (`books`, label -> data,
+    e.g. the sheets of the open master workbook, passed by the Excel buttons)."""
     rules = rules or load_rules()
     clusters = clusters or default_clusters()
     ctx = Ctx(rules, clusters)
-    paths = expand_inputs(inputs)
+    books = books or {}
+    paths = expand_inputs(inputs) + list(books)
     issues: list[Issue] = []
     results: list[InputResult] = []
     located: dict[str, list[Located]] = {"table1": [], "table2": []}
     for i, path in enumerate(paths):
-        result, found = _read_input(i, path, issues)
+        result, found = _read_input(i, path, issues, books.get(path))
         results.append(result)
         for loc in found:
             located[loc.table.kind].append(loc)

@@ -7,9 +7,15 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Iterator
 
 STALE_SECONDS = 600   # temp files of writers killed this long ago are removed
-from typing import Iterator
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 @contextlib.contextmanager
@@ -23,6 +29,7 @@ def atomic_path(target: str | Path, backup: bool = True) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    os.chmod(tmp, 0o666 & ~_umask())      # mkstemp makes 0600; the result is an ordinary file
     try:
         yield tmp
         with open(tmp, "rb+") as fh:

@@ -1,0 +1,205 @@
+"""Handlers of the master workbook's buttons, called by macros/XlAddin.bas through
+xlwings RunPython ("import xl_addin.excel.buttons as b; b.validate()").
+
+Each takes the calling `xlwings.Book` (or finds it with `Book.caller()`), reads
+the sheets' values, calls the same core as the command line, and writes the
+results back as values. County workbooks picked by 汇总区县报表 are read as files
+by the core; they are never opened in Excel, so none of their macros can run.
+"""
+from __future__ import annotations
+
+import collections
+import datetime as dt
+from pathlib import Path
+
+from .. import sheets
+from ..consolidate import missing_counties, run
+from ..formats.grid import SheetGrid, WorkbookData
+from ..reference import default_clusters
+from ..rules import load_rules
+
+TABLE_SHEETS = ("表1", "表2")
+HEADER_ROWS = {"表1": 3, "表2": 3, "汇总表": 1, "补助测算": 2, "问题清单": 2, "报送情况": 2}
+FILES_SHEET = "_files"
+COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
+TITLE = "领跑者申报"
+
+
+def _caller(book):
+    if book is not None:
+        return book
+    import xlwings as xw
+
+    return xw.Book.caller()
+
+
+def _status(book, text: str | bool) -> None:
+    """Excel's status bar; engines without one (the remote engine) simply skip it."""
+    try:
+        book.app.status_bar = text
+    except NotImplementedError:
+        pass
+
+
+def _values(sheet) -> list[list]:
+    last = sheet.used_range.last_cell
+    values = sheet.range((1, 1), (last.row, last.column)).options(ndim=2).value
+    return values or []
+
+
+def _grid(sheet) -> SheetGrid:
+    rows = {r: list(v) for r, v in enumerate(_values(sheet)) if any(x not in (None, "") for x in v)}
+    return SheetGrid(sheet.name, rows)
+
+
+def _book_data(book) -> WorkbookData:
+    names = {s.name for s in book.sheets}
+    return WorkbookData([_grid(book.sheets[n]) for n in TABLE_SHEETS if n in names])
+
+
+def _run_book(book, files: list[str] | None = None):
+    """The core on the picked files, or on the book's own 表1/表2 when none are given."""
+    rules = load_rules()
+    progress = (lambda i, n, path: _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")) if files else None
+    if files:
+        return run(files, rules, progress=progress), rules
+    return run([], rules, books={book.name: _book_data(book)}), rules
+
+
+def _write_table(book, name: str, rows: list[list]) -> None:
+    """Replace the rows under the sheet's header with `rows` (values only, never formulas)."""
+    sheet = book.sheets[name]
+    first = HEADER_ROWS[name] + 1
+    last = sheet.used_range.last_cell
+    if last.row >= first:
+        sheet.range((first, 1), (last.row, max(last.column, 1))).clear_contents()
+    if rows:
+        width = max(len(r) for r in rows)
+        sheet.range((first, 1)).value = [[_cell(v) for v in r] + [None] * (width - len(r)) for r in rows]
+
+
+def _cell(value):
+    """Text that Excel would read as a formula is written with a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return dt.datetime.combine(value, dt.time())
+    return value
+
+
+def _mark(book, report) -> int:
+    """Colour each bad cell of 表1/表2 and put the messages in its note; clear old marks first."""
+    by_cell = collections.defaultdict(list)
+    for issue in report.issues:
+        if issue.path == book.name and issue.sheet in TABLE_SHEETS and issue.cell:
+            by_cell[(issue.sheet, issue.cell)].append(issue)
+    names = {s.name for s in book.sheets}
+    for name in TABLE_SHEETS:
+        if name not in names:
+            continue
+        sheet = book.sheets[name]
+        last = sheet.used_range.last_cell
+        if last.row > HEADER_ROWS[name]:
+            sheet.range((HEADER_ROWS[name] + 1, 1), (last.row, last.column)).color = None
+        for note in list(sheet.notes):
+            note.delete()
+    for (name, cell), issues in by_cell.items():
+        rng = book.sheets[name][cell]
+        worst = "error" if any(i.severity == "error" for i in issues) else "warning"
+        rng.color = COLORS[worst]
+        rng.add_note("\n".join(f"{'错误' if i.severity == 'error' else '警告'}：{i.message}" for i in issues))
+    return len(by_cell)
+
+
+def _counts(report) -> str:
+    s = report.summary
+    return (f"申报单位 {s['units']} 个，项目 {s['projects']} 个（创新发展 {s['innovation_projects']}，"
+            f"股权投资 {s['equity_projects']}）；错误 {len(report.errors)} 处，警告 {len(report.warnings)} 处。")
+
+
+def _finish(book, title: str, text: str) -> None:
+    _status(book, False)
+    book.app.alert(text, title=f"{TITLE} - {title}")
+
+
+def _summary_rows(report) -> list[list]:
+    """汇总表: part 一 and part 二, one under the other, each with its header and 合计."""
+    t1 = sheets.part_rows(report.enterprises["table1"], sheets.PART1, "总价")
+    t2 = sheets.part_rows(report.enterprises["table2"], sheets.PART2, "投资金额")
+    return [[sheets.PART1_TITLE], sheets.PART1, *t1, [], [sheets.PART2_TITLE], sheets.PART2, *t2]
+
+
+def validate(book=None):
+    """校验: check the rows of 表1/表2, colour bad cells, fill 问题清单."""
+    book = _caller(book)
+    _status(book, "正在校验表1、表2……")
+    report, _ = _run_book(book)
+    cells = _mark(book, report)
+    _write_table(book, "问题清单", sheets.issue_rows(report))
+    rows = sum(i.rows_read for i in report.inputs)
+    _finish(book, "校验", f"已校验 {rows} 行。{_counts(report)}\n有问题的单元格 {cells} 个已标色，"
+                         "原因见单元格批注和“问题清单”。")
+    return report
+
+
+def compute(book=None):
+    """计算合计与补助: the summary and the subsidy estimate from 表1/表2."""
+    book = _caller(book)
+    _status(book, "正在计算合计与补助……")
+    report, _ = _run_book(book)
+    _mark(book, report)
+    _write_table(book, "汇总表", _summary_rows(report))
+    _write_table(book, "补助测算", sheets.subsidy_rows(report))
+    _write_table(book, "问题清单", sheets.issue_rows(report))
+    total = sheets.subsidy_rows(report)[-1][10]
+    _finish(book, "计算合计与补助", f"{_counts(report)}\n测算补助合计 {total:.2f} 万元（仅供参考），见“汇总表”“补助测算”。")
+    return report
+
+
+def picked_files(book) -> list[str]:
+    """Paths written to the hidden _files sheet by the VBA file picker."""
+    names = {s.name for s in book.sheets}
+    if FILES_SHEET not in names:
+        return []
+    return [str(r[0]).strip() for r in _values(book.sheets[FILES_SHEET]) if r and r[0] and str(r[0]).strip()]
+
+
+def consolidate(book=None):
+    """汇总区县报表: consolidate the picked county workbooks into the summary sheets."""
+    book = _caller(book)
+    files = picked_files(book)
+    if not files:
+        _finish(book, "汇总区县报表", "没有选择要汇总的区县工作簿。")
+        return None
+    report, _ = _run_book(book, files)
+    _status(book, "正在写入汇总结果……")
+    _write_table(book, "汇总表", _summary_rows(report))
+    _write_table(book, "补助测算", sheets.subsidy_rows(report))
+    _write_table(book, "问题清单", sheets.issue_rows(report))
+    missing = missing_counties(report, default_clusters())
+    inputs = sheets.input_rows(report)
+    if report.city:
+        inputs += [[], [f"{report.city}未报送的县（市、区）", "、".join(missing) or "无"]]
+    _write_table(book, "报送情况", inputs)
+    rejected = sum(1 for i in report.inputs if i.status != "ok")
+    _finish(book, "汇总区县报表", f"已汇总 {len(report.inputs)} 个文件（拒收 {rejected} 个）。{_counts(report)}\n"
+                              "结果见“汇总表”“补助测算”“问题清单”“报送情况”。")
+    return report
+
+
+def report(book=None):
+    """生成推荐报告: the 附件2 report (.docx) beside the workbook."""
+    from ..formats.docx_report import write_report
+
+    book = _caller(book)
+    files = picked_files(book)
+    _status(book, "正在生成推荐报告……")
+    result, rules = _run_book(book, files or None)
+    if not result.city:
+        _finish(book, "生成推荐报告", "无法确定设区市：请先汇总区县报表，或在表1、表2中填写所在县。")
+        return None
+    folder = Path(book.fullname).parent
+    out = folder / f"{result.city}市推荐报告.docx"
+    path = write_report(result.to_dict(), rules, result.city, out)
+    _finish(book, "生成推荐报告", f"已生成推荐报告：{path}\n{_counts(result)}")
+    return path

@@ -1,0 +1,357 @@
+"""Build the master workbook (city, .xlsm with buttons) and the county template (.xlsx).
+
+Both are generated from code so they can be reviewed, rebuilt and tested:
+XlsxWriter lays out the sheets, dropdowns, print set-up, protection and VML
+form buttons; `vba.build_project` writes the VBA project from `macros/*.bas`
+and the xlwings module of the installed xlwings; the ribbon (customUI) is
+added to the package last, since no writer knows it."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import sheets
+from ..reference import ClusterList, default_clusters
+from ..rules import Rules, load_rules
+from ..formats.atomic import atomic_path
+from . import vba
+
+MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
+BUILD_TIME = dt.datetime(2026, 1, 1)          # fixed, so a rebuild gives the same package
+DATA_ROWS = 200                               # pre-formatted entry rows per table sheet
+FIRST_DATA_ROW = 3                            # 0-based: title, 单位 caption, header, data
+FONT = "宋体"
+FILES_SHEET = "_files"                        # paths picked by 汇总区县报表 (VBA -> Python)
+
+T1 = ["企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额", "设备用途", "安装位置",
+      "单价", "总价"]
+T2 = ["企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称", "签订股权协议时间", "投资金额",
+      "占股比例%", "退出时间", "退出方式"]
+T1_TITLE = "表1 申报重点特色产业集群创新发展项目"
+T2_TITLE = "表2 申报特色产业集群企业股权投资奖励项目"
+WIDTHS = {"企业名称": 30, "所属集群": 28, "购置设备名称种类金额": 32, "股权投资机构名称": 30, "设备用途": 18,
+          "安装位置": 14, "申报单位类别": 16, "签订股权协议时间": 14, "退出时间": 12, "退出方式": 12}
+CATEGORIES = ["“领跑者”企业", "营收前三企业"]
+
+
+@dataclass(frozen=True)
+class Button:
+    caption: str
+    sub: str               # VBA Sub in macros/XlAddin.bas
+    ribbon: str            # its ribbon callback
+    image: str             # imageMso of the ribbon button
+
+
+BUTTONS = [
+    Button("校验", "ValidateRows", "Ribbon_ValidateRows", "DataValidation"),
+    Button("计算合计与补助", "ComputeTotals", "Ribbon_ComputeTotals", "AutoSum"),
+    Button("汇总区县报表", "ConsolidateCounties", "Ribbon_ConsolidateCounties", "Consolidate"),
+    Button("生成推荐报告", "GenerateReport", "Ribbon_GenerateReport", "FileSaveAs"),
+]
+MASTER_SHEETS = ["说明", "表1", "表2", "汇总表", "补助测算", "问题清单", "报送情况", "集群名单", "规则",
+                 "xlwings.conf", FILES_SHEET]
+COUNTY_SHEETS = ["说明", "表1", "表2", "集群名单"]
+
+
+def macro_modules() -> list[vba.Module]:
+    """The project's own modules, from macros/*.bas (ASCII only)."""
+    out = []
+    for path in sorted(MACROS_DIR.glob("*.bas")):
+        text = path.read_bytes().decode("ascii")
+        out.append(vba.parse_source(path.stem, text))
+    return out
+
+
+def xlwings_modules() -> list[vba.Module]:
+    """The xlwings VBA module and its Dictionary class, from the installed xlwings package."""
+    import xlwings
+
+    root = Path(xlwings.__file__).parent
+    return [vba.parse_source("xlwings", (root / "xlwings.bas").read_text(encoding="cp1252")),
+            vba.parse_source("Dictionary", (root / "addin" / "Dictionary.cls").read_text(encoding="cp1252"))]
+
+
+class _Book:
+    """One XlsxWriter workbook with the shared formats."""
+
+    def __init__(self, path: Path, clusters: ClusterList, rules: Rules):
+        import xlsxwriter
+
+        self.wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
+                                                  "strings_to_urls": False})
+        self.wb.set_properties({"title": rules.title, "author": "xl_addin", "created": BUILD_TIME})
+        self.clusters, self.rules = clusters, rules
+        base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "border": 1}
+        add = self.wb.add_format
+        self.f = {
+            "title": add({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"}),
+            "unit": add({"font_name": FONT, "font_size": 11, "align": "right"}),
+            "head": add({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#DDEBF7"}),
+            "entry": add({**base, "text_wrap": True, "locked": False}),
+            "entry_money": add({**base, "num_format": "0.00", "locked": False}),
+            "entry_date": add({**base, "num_format": "yyyy-mm-dd", "locked": False}),
+            "text": add({"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"}),
+            "h2": add({"font_name": "黑体", "font_size": 12, "bold": True}),
+            "cell": add({**base, "text_wrap": True}),
+        }
+
+    def print_setup(self, ws, header_rows: tuple[int, int], ncols: int) -> None:
+        ws.set_landscape()
+        ws.set_paper(9)                                   # A4
+        ws.repeat_rows(*header_rows)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        ws.print_area(0, 0, FIRST_DATA_ROW + DATA_ROWS - 1, ncols - 1)
+
+    # --- sheets -------------------------------------------------------------------
+    def table_sheet(self, name: str, title: str, columns: list[str], buttons: list[Button]) -> None:
+        ws = self.wb.add_worksheet(name)
+        n = len(columns)
+        ws.merge_range(0, 0, 0, n - 1, title, self.f["title"])
+        ws.set_row(0, 30)
+        ws.merge_range(1, 0, 1, n - 1, "单位：万元", self.f["unit"])
+        for c, col in enumerate(columns):
+            ws.write_string(2, c, col, self.f["head"])
+            ws.set_column(c, c, WIDTHS.get(col, 11))
+        ws.set_row(2, 32)
+        last = FIRST_DATA_ROW + DATA_ROWS - 1
+        for c, col in enumerate(columns):
+            fmt = "entry_money" if col in ("单价", "总价", "投资金额", "占股比例%") else \
+                "entry_date" if col in ("签订股权协议时间", "退出时间") else "entry"
+            for r in range(FIRST_DATA_ROW, last + 1):
+                ws.write_blank(r, c, None, self.f[fmt])
+        self._dropdowns(ws, columns, last)
+        ws.freeze_panes(FIRST_DATA_ROW, 1)
+        ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True, "insert_rows": True,
+                        "delete_rows": True, "objects": True, "sort": True, "autofilter": True})
+        self.print_setup(ws, (0, 2), n)
+        for i, b in enumerate(buttons):
+            ws.insert_button(FIRST_DATA_ROW + i * 3, n + 1, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
+                                                             "width": 150, "height": 40})
+
+    def _dropdowns(self, ws, columns: list[str], last: int) -> None:
+        n_counties, n_cities = len(self.clusters.counties), len(self.clusters.cities)
+        sources = {
+            "所在县（市）": f"=集群名单!$G$2:$G${n_counties + 1}",
+            "所在县(市、区）": f"=集群名单!$G$2:$G${n_counties + 1}",
+            "所在地市": f"=集群名单!$H$2:$H${n_cities + 1}",
+            "所属集群": f"=集群名单!$D$2:$D${len(self.clusters.clusters) + 1}",
+            "申报单位类别": f"=集群名单!$I$2:$I${len(CATEGORIES) + 1}",
+        }
+        for c, col in enumerate(columns):
+            if col in sources:
+                ws.data_validation(FIRST_DATA_ROW, c, last, c, {
+                    "validate": "list", "source": sources[col], "error_type": "warning",
+                    "error_title": "不在名单中", "error_message": "请从下拉列表中选择；如确需填写其他内容，点“是”保留。"})
+
+    def cluster_sheet(self) -> None:
+        ws = self.wb.add_worksheet("集群名单")
+        heads = ["序号", "设区市", "县（市、区）", "集群名称", "产业类别", "", "县（市、区）（下拉用）",
+                 "设区市（下拉用）", "申报单位类别（下拉用）"]
+        for c, h in enumerate(heads):
+            if h:
+                ws.write_string(0, c, h, self.f["head"])
+        for r, cl in enumerate(self.clusters.clusters, start=1):
+            ws.write_number(r, 0, cl.no, self.f["cell"])
+            for c, v in enumerate((cl.city, cl.county, cl.name, cl.industry), start=1):
+                ws.write_string(r, c, v, self.f["cell"])
+        for col, values in ((6, self.clusters.counties), (7, self.clusters.cities), (8, CATEGORIES)):
+            for r, v in enumerate(values, start=1):
+                ws.write_string(r, col, v, self.f["cell"])
+        for c, w in enumerate((6, 10, 14, 34, 14, 2, 18, 14, 18)):
+            ws.set_column(c, c, w)
+        ws.freeze_panes(1, 0)
+        ws.protect()
+        self.print_setup(ws, (0, 0), 5)
+        ws.print_area(0, 0, len(self.clusters.clusters), 4)
+
+    def rules_sheet(self) -> None:
+        ws = self.wb.add_worksheet("规则")
+        for c, h in enumerate(["规则", "取值", "依据"]):
+            ws.write_string(0, c, h, self.f["head"])
+        r = 1
+        for section in rules_rows(self.rules):
+            for c, v in enumerate(section):
+                ws.write_string(r, c, v, self.f["cell"])
+            r += 1
+        ws.write_string(r + 1, 0, f"规则文件：{self.rules.path}；修改规则请编辑 rules.toml 后用 --rules 指定。",
+                        self.f["text"])
+        for c, w in enumerate((44, 40, 40)):
+            ws.set_column(c, c, w)
+        ws.protect()
+        self.print_setup(ws, (0, 0), 3)
+        ws.print_area(0, 0, r + 1, 2)
+
+    def text_sheet(self, name: str, paragraphs: list[str], buttons: list[Button] = ()) -> None:
+        ws = self.wb.add_worksheet(name)
+        ws.set_column(0, 0, 100)
+        ws.hide_gridlines(2)
+        for r, text in enumerate(paragraphs):
+            heading = text.startswith("# ")
+            ws.write_string(r, 0, text[2:] if heading else text, self.f["h2" if heading else "text"])
+            if heading and r == 0:
+                ws.set_row(r, 28, self.f["title"])
+        for i, b in enumerate(buttons):
+            ws.insert_button(1 + i * 3, 2, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
+                                            "width": 160, "height": 40})
+        ws.set_portrait()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.print_area(0, 0, len(paragraphs), 0)
+        ws.protect("", {"objects": True})
+
+    def output_sheet(self, name: str, title: str, columns: list[str], buttons: list[Button] = (),
+                     width: int = 0) -> None:
+        """A sheet the buttons fill: title, header (if any) repeated on every printed page."""
+        ws = self.wb.add_worksheet(name)
+        ncols = max(len(columns), width)
+        ws.merge_range(0, 0, 0, ncols - 1, title, self.f["title"])
+        ws.set_row(0, 30)
+        for c, col in enumerate(columns):
+            ws.write_string(1, c, col, self.f["head"])
+        for c, col in enumerate(columns or sheets.PART2):
+            ws.set_column(c, c, WIDTHS.get(col, 12))
+        header_rows = 2 if columns else 1
+        ws.freeze_panes(header_rows, 0)
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.repeat_rows(0, header_rows - 1)
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_footer("&C第 &P 页，共 &N 页")
+        for i, b in enumerate(buttons):
+            ws.insert_button(header_rows + i * 3, ncols + 1, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
+                                                           "width": 150, "height": 40})
+
+
+def rules_rows(rules: Rules) -> list[tuple[str, str, str]]:
+    """(title, value, source) for each rule of the rules table."""
+    rows = []
+    for name, section in rules.raw.items():
+        if not isinstance(section, dict):
+            continue
+        items = [(f"{name}.{k}", v) for k, v in section.items() if isinstance(v, dict)] or [(name, section)]
+        for label, sec in items:
+            values = "；".join(f"{k} = {v}" for k, v in sec.items() if k not in ("title", "source"))
+            rows.append((str(sec.get("title", label)), values, str(sec.get("source", ""))))
+    return rows
+
+
+GUIDE = [
+    "# 特色产业集群“领跑者”企业培育项目申报 — 市级汇总工作簿",
+    "本工作簿用于核对各县（市、区）报送的表1、表2，汇总生成附表（汇总表），测算补助，并生成推荐报告（附件2）。",
+    "# 使用步骤",
+    "1. 首次使用：在本机安装 Python 和 xl_addin（见 README 中文部分），并在“xlwings.conf”工作表 B1 单元格填写 Python 的路径。",
+    "2. 打开文件后如顶部提示“受保护的视图”或“宏已被阻止”：关闭文件，右键文件 → 属性 → 勾选“解除锁定”，再打开并点“启用内容”。",
+    "3. 汇总区县报表：点右侧“汇总区县报表”，选择各县报送的工作簿（可多选），结果写入汇总表、补助测算、问题清单、报送情况。",
+    "4. 也可在表1、表2直接录入，点“校验”检查每一行，点“计算合计与补助”生成汇总表和补助测算。",
+    "5. 有问题的单元格会标红，批注中写明原因；问题清单列出每个问题所在的文件、工作表、单元格和修改办法。",
+    "6. 生成推荐报告：点“生成推荐报告”，在本工作簿所在文件夹生成推荐报告（.docx），请核对后再行文。",
+    "# 注意",
+    "• 各县报送的工作簿只作为数据读取，不会在 Excel 中打开，其中的宏不会运行。",
+    "• 金额单位均为万元；补助测算仅供参考，以省级审核为准。",
+    "• 规则（申报时间、门槛金额、补助比例和上限）见“规则”工作表，依据为申报指南及相关文件。",
+]
+COUNTY_GUIDE = [
+    "# 特色产业集群“领跑者”企业培育项目申报 — 县（市、区）报送表",
+    "请在“表1”（创新发展项目，购置设备）和“表2”（股权投资奖励项目）中逐行填写本县企业的申报数据，保存后报送市工信局。",
+    "# 填写要求",
+    "1. 每家企业第一行填写企业名称、所在县、所属集群、申报单位类别；同一企业的其余设备行这几列可以留空。",
+    "2. “所在县”“所属集群”“申报单位类别”请从下拉列表中选择；所属集群必须在“集群名单”中。",
+    "3. 购置设备名称种类金额以类别开头，例如“研发1：XX仪器”“检验检测1：XX设备”；先进生产设备只限“领跑者”企业。",
+    "4. 金额单位为万元，填数字；日期填写为日期格式（如 2025-03-15）。占股比例填百分数的数值，如 5 表示 5%。",
+    "5. 每家企业只填写申报项目对应的表格；表1每家企业设备合计不低于 50 万元。",
+    "6. 本表不含宏，可直接通过电子邮件报送。",
+]
+
+
+def build_master(path: str | Path, clusters: ClusterList | None = None, rules: Rules | None = None) -> Path:
+    path = Path(path)
+    clusters, rules = clusters or default_clusters(), rules or load_rules()
+    with atomic_path(path, backup=False) as tmp:
+        b = _Book(tmp, clusters, rules)
+        b.text_sheet("说明", GUIDE, BUTTONS)
+        b.table_sheet("表1", T1_TITLE, T1, BUTTONS[:2])
+        b.table_sheet("表2", T2_TITLE, T2, BUTTONS[:2])
+        b.output_sheet("汇总表", rules.summary_title, [], BUTTONS[2:], width=len(sheets.PART2))
+        b.output_sheet("补助测算", "补助测算（仅供参考，以省级审核为准）", sheets.SUBSIDY)
+        b.output_sheet("问题清单", "问题清单", sheets.ISSUES)
+        b.output_sheet("报送情况", "报送情况", sheets.INPUTS)
+        b.cluster_sheet()
+        b.rules_sheet()
+        conf = b.wb.add_worksheet("xlwings.conf")
+        for r, (k, v) in enumerate((("INTERPRETER_WIN", "python"), ("INTERPRETER_MAC", "python3"))):
+            conf.write_string(r, 0, k)
+            conf.write_string(r, 1, v)
+        conf.write_string(0, 3, "B 列填写 Python 解释器的完整路径，例如 C:\\Python312\\pythonw.exe；A 列不要改。")
+        conf.set_column(0, 1, 28)
+        files = b.wb.add_worksheet(FILES_SHEET)
+        files.hide()
+        modules = [vba.Module("ThisWorkbook", "workbook", "")]
+        modules += [vba.Module(f"Sheet{i}", "sheet", "") for i in range(1, len(MASTER_SHEETS) + 1)]
+        modules += macro_modules() + xlwings_modules()
+        b.wb.add_vba_project(io.BytesIO(vba.build_project(modules)), is_stream=True)
+        b.wb.close()
+        _add_ribbon(tmp)
+    return path
+
+
+def build_county(path: str | Path, clusters: ClusterList | None = None, rules: Rules | None = None) -> Path:
+    path = Path(path)
+    clusters, rules = clusters or default_clusters(), rules or load_rules()
+    with atomic_path(path, backup=False) as tmp:
+        b = _Book(tmp, clusters, rules)
+        b.text_sheet("说明", COUNTY_GUIDE)
+        b.table_sheet("表1", T1_TITLE, T1, [])
+        b.table_sheet("表2", T2_TITLE, T2, [])
+        b.cluster_sheet()
+        b.wb.close()
+        _normalize_zip(tmp)
+    return path
+
+
+RIBBON_REL = "http://schemas.microsoft.com/office/2006/relationships/ui/extensibility"
+
+
+def ribbon_xml() -> str:
+    buttons = "".join(
+        f'<button id="xlAddin{b.sub}" label="{b.caption}" size="large" imageMso="{b.image}" onAction="{b.ribbon}"/>'
+        for b in BUTTONS)
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<customUI xmlns="http://schemas.microsoft.com/office/2006/01/customui">'
+            '<ribbon><tabs><tab id="xlAddinTab" label="领跑者申报">'
+            f'<group id="xlAddinGroup" label="县区报表与汇总">{buttons}</group>'
+            '</tab></tabs></ribbon></customUI>')
+
+
+def _add_ribbon(path: Path) -> None:
+    """Add customUI/customUI.xml and its package relationship (XlsxWriter has no ribbon support)."""
+    def patch(name: str, data: bytes) -> bytes:
+        if name == "_rels/.rels":
+            rel = f'<Relationship Id="rIdXlAddinRibbon" Type="{RIBBON_REL}" Target="customUI/customUI.xml"/>'
+            return data.replace(b"</Relationships>", rel.encode() + b"</Relationships>")
+        return data
+    _normalize_zip(path, patch, {"customUI/customUI.xml": ribbon_xml().encode("utf-8")})
+
+
+def _normalize_zip(path: Path, patch=None, extra: dict[str, bytes] | None = None) -> None:
+    """Rewrite the package with fixed timestamps (reproducible builds), patching parts on the way."""
+    with zipfile.ZipFile(path) as z:
+        parts = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    parts += list((extra or {}).items())
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, patch(name, data) if patch else data)
+
+
+def build_all(out_dir: str | Path = "workbooks") -> list[Path]:
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    return [build_master(out / "master.xlsm"), build_county(out / "county_template.xlsx")]
