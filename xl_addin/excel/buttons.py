@@ -179,7 +179,7 @@ def consolidate(book=None):
     missing = missing_counties(report, default_clusters())
     inputs = sheets.input_rows(report)
     if report.city:
-        inputs += [[], [f"{report.city}未报送的县（市、区）", "、".join(missing) or "无"]]
+        inputs += [[], [f"{report.city}市未报送的县（市、区）", "、".join(missing) or "无"]]
     _write_table(book, "报送情况", inputs)
     rejected = sum(1 for i in report.inputs if i.status != "ok")
     _finish(book, "汇总区县报表", f"已汇总 {len(report.inputs)} 个文件（拒收 {rejected} 个）。{_counts(report)}\n"
