@@ -109,44 +109,51 @@ def _enterprise_issues(df: pd.DataFrame, kind: str, excluded: set, located: list
     """Threshold, mixed categories and duplicates on the rows left after row rules."""
     left = df[~df.index.isin(excluded) & df["name_key"].notna()]
     dropped: set = set()
+    fields = ["name", "total", "category"] if kind == "table1" else ["name"]
+    columns = ["ix", "path", "sheet", "tix", "input", "name_key", "category", "total"] + \
+        [f"{f}_{s}" for f in fields for s in ("row", "raw")]
+    columns = [c for c in columns if c in left.columns or c == "ix"]
+    left = left.assign(ix=left.index)
 
-    def issue(rows: pd.DataFrame, f: str, code: str, context: dict, at=None):
-        at = rows.iloc[0] if at is None else at
+    def issue(rows: list[dict], f: str, code: str, context: dict, at: dict | None = None):
+        at = rows[0] if at is None else at
         r = int(at[f"{f}_row"])
         cell = located[int(at["tix"])].table.cell(f, r)
         issues.append(Issue(at["path"], at["sheet"], r, _header(kind, f), code, cell,
                             at[f"{f}_raw"], {"name": at["name"], **context}))
-        dropped.update(rows.index)
+        dropped.update(row["ix"] for row in rows)
 
-    for (_, _), rows in left.groupby(["input", "name_key"], sort=False):
+    groups = _groups(left, ("input", "name_key"), columns + ["name"])
+    for rows in groups.values():
         if kind == "table1":
-            categories = list(dict.fromkeys(c for c in rows["category"] if c))
+            categories = list(dict.fromkeys(r["category"] for r in rows if r["category"]))
             if len(categories) > 1:
-                odd = rows[rows["category"] != categories[0]].iloc[0]
+                odd = next(r for r in rows if r["category"] != categories[0])
                 issue(rows, "category", "mixed_enterprise_category",
                       {"categories": "”和“".join(CATEGORY_TEXT[c] for c in categories)}, at=odd)
-            total = subsidy.total(rows["total"])
+            total = subsidy.total([r["total"] for r in rows])
             if total < subsidy.money(rules.min_total):
                 issue(rows, "total", "below_threshold", {"total": f"{total}", "threshold": f"{rules.min_total:g}"})
-    inputs_of = left.groupby("name_key")["path"].unique()
-    for name_key, paths in inputs_of.items():
-        if len(paths) < 2:
+    by_name: dict[str, dict[str, list[dict]]] = {}
+    for (_, name_key), rows in groups.items():
+        for row in rows:
+            by_name.setdefault(name_key, {}).setdefault(row["path"], []).append(row)
+    for per_path in by_name.values():
+        if len(per_path) < 2:
             continue
-        for path, rows in left[left["name_key"] == name_key].groupby("path", sort=False):
-            others = "、".join(Path(p).name for p in paths if p != path)
+        for path, rows in per_path.items():
+            others = "、".join(Path(p).name for p in per_path if p != path)
             issue(rows, "name", "duplicate_enterprise", {"others": others})
     return dropped
 
 
-def _official_row(kind: str, row: pd.Series, clusters: ClusterList) -> dict:
-    out = {}
-    for f, header in HEADERS[kind].items():
-        out[header] = row[f"{f}_raw"]
+def _official_row(kind: str, row: dict, county_city: dict) -> dict:
+    out = {header: row[f"{f}_raw"] for f, header in HEADERS[kind].items()}
     if kind == "table1":
         out["所在县（市）"] = row["county"]
         out["申报单位类别"] = CATEGORY_TEXT[row["category"]]
         out["单价"], out["总价"] = float(row["unit_price"]), float(row["total"])
-        out["所在地市"] = clusters.county_city.get(row["county"])
+        out["所在地市"] = county_city.get(row["county"])
     else:
         out["所在地市"] = row["city"]
         out["所在县(市、区）"] = row["county"]
@@ -158,21 +165,35 @@ def _official_row(kind: str, row: pd.Series, clusters: ClusterList) -> dict:
     return {k: None if missing(v) else v for k, v in out.items()}
 
 
+def _groups(df: pd.DataFrame, by: tuple[str, ...], columns: list[str]) -> dict[tuple, list[dict]]:
+    """Rows as dicts grouped by `by`, groups and rows in frame order (plain Python: the
+    frames here are long and the groups tiny, where pandas' groupby/iterrows are slowest)."""
+    groups: dict[tuple, list[dict]] = {}
+    cols = list(dict.fromkeys([*by, *columns]))
+    for rec in df[cols].to_dict("records"):
+        groups.setdefault(tuple(rec[b] for b in by), []).append(rec)
+    return groups
+
+
 def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList) -> list[Enterprise]:
     out = []
-    for _, rows in df.groupby(["input", "name_key"], sort=False):
-        first = rows.iloc[0]
+    county_city = clusters.county_city
+    raw = [f"{f}_raw" for f in HEADERS[kind]]
+    extra = ["county", "category", "unit_price", "total", "cluster", "name", "path"] if kind == "table1" else \
+        ["county", "city", "agreement", "amount", "share", "exit", "exit_date_raw", "founded", "cluster", "name",
+         "path"]
+    for rows in _groups(df, ("input", "name_key"), raw + extra).values():
+        first = rows[0]
         county = first["county"]
-        ent = Enterprise(kind, first["name"], county, clusters.county_city.get(county),
-                         first["cluster"], first["path"],
-                         [_official_row(kind, r, clusters) for _, r in rows.iterrows()])
+        ent = Enterprise(kind, first["name"], county, county_city.get(county), first["cluster"], first["path"],
+                         [_official_row(kind, r, county_city) for r in rows])
         if kind == "table1":
             ent.category = first["category"]
-            ent.estimate = subsidy.equipment(subsidy.total(rows["total"]), ent.category, rules)
+            ent.estimate = subsidy.equipment(subsidy.total([r["total"] for r in rows]), ent.category, rules)
         else:
-            founded = next((d for d in rows["founded"] if d), None)
-            ent.estimate = subsidy.equity(subsidy.total(rows["amount"]), founded,
-                                          [d for d in rows["agreement"] if d], rules)
+            founded = next((r["founded"] for r in rows if r["founded"]), None)
+            ent.estimate = subsidy.equity(subsidy.total([r["amount"] for r in rows]), founded,
+                                          [r["agreement"] for r in rows if r["agreement"]], rules)
         out.append(ent)
     rank = clusters.county_rank
     # County in cluster-list order, then input order, then position in the input.
@@ -205,17 +226,22 @@ def _jsonable(value):
 
 def _excluded(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[dict]:
     """Enterprises that were read but have no accepted row, with the error codes of their rows."""
+    codes_in: dict[str, list[tuple]] = {}           # path -> [(row, code)] in issue order
+    for i in issues:
+        if i.severity == ERROR:
+            codes_in.setdefault(i.path, []).append((i.row, i.code))
     out = []
     for kind, df in frames.items():
         if df.empty:
             continue
-        for (path, name_key), rows in df[df["name_key"].notna()].groupby(["path", "name_key"], sort=False):
-            if rows["accepted"].any():
+        cells = [c for c in (f"{f}_row" for f in ("name", "total", "amount", "category")) if c in df]
+        for (path, _), rows in _groups(df[df["name_key"].notna()], ("path", "name_key"),
+                                       ["accepted", "row", "name", *cells]).items():
+            if any(r["accepted"] for r in rows):
                 continue
-            cells = {(path, r) for r in rows["row"]} | {(path, int(r)) for f in ("name", "total", "amount", "category")
-                                                         if f"{f}_row" in rows for r in rows[f"{f}_row"]}
-            reasons = list(dict.fromkeys(i.code for i in issues if i.severity == ERROR and (i.path, i.row) in cells))
-            out.append({"table": kind, "name": rows.iloc[0]["name"], "source": path, "rows": len(rows),
+            at = {r["row"] for r in rows} | {int(r[c]) for r in rows for c in cells if not missing(r[c])}
+            reasons = list(dict.fromkeys(code for row, code in codes_in.get(path, ()) if row in at))
+            out.append({"table": kind, "name": rows[0]["name"], "source": path, "rows": len(rows),
                         "reasons": reasons})
     return sorted(out, key=lambda e: (e["source"], e["table"]))
 

@@ -8,6 +8,7 @@ This module knows the layout of the official tables and nothing about rules.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -58,8 +59,11 @@ _ALIASES = {
 }
 _HEADER_STRIP = re.compile(r"[\s()（）\[\]【】<>《》、，,:：;；%％/\\\-—_·．.\"'“”‘’]")
 ALIAS_INDEX = {alias: f for f, aliases in _ALIASES.items() for alias in aliases}
-# For headers with extra words ("企业名称盖章", "设备名称及型号"): longest alias that starts the header.
-_PREFIXES = sorted(ALIAS_INDEX, key=len, reverse=True)
+# For headers with extra words ("企业名称盖章", "设备名称及型号"): longest alias that starts the header,
+# indexed by first character (every data cell of every sheet is tried as a header).
+_PREFIXES: dict[str, list[str]] = {}
+for _alias in sorted(ALIAS_INDEX, key=len, reverse=True):
+    _PREFIXES.setdefault(_alias[:1], []).append(_alias)
 
 _TOTAL_WORDS = ("合计", "总计", "小计", "累计")
 _NOTE_HEADS = ("备注", "注:", "注：", "说明:", "说明：", "填表说明", "填报说明", "填表人", "填报人", "联系人",
@@ -76,13 +80,14 @@ def header_key(text: object) -> str:
     return k
 
 
+@functools.lru_cache(maxsize=8192)
 def header_field(text: str) -> str | None:
     k = header_key(text)
     if k in ALIAS_INDEX:
         return ALIAS_INDEX[k]
     if len(k) > 12:  # a sentence, not a header
         return None
-    return next((ALIAS_INDEX[a] for a in _PREFIXES if k.startswith(a)), None)
+    return next((ALIAS_INDEX[a] for a in _PREFIXES.get(k[:1], ()) if k.startswith(a)), None)
 
 
 def map_header(row: list[object]) -> dict[str, int]:

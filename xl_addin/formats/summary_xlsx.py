@@ -259,8 +259,9 @@ def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None
 
 
 def write_summary(report: Report, path: str | Path, clusters: ClusterList | None = None,
-                  title: str = "2026年度河北省特色产业集群“领跑者”企业培育推荐项目汇总表") -> Path:
-    import xlsxwriter
+                  title: str = "2026年度河北省特色产业集群“领跑者”企业培育推荐项目汇总表",
+                  engine: str | None = None) -> Path:
+    from .xlsx_engine import open_workbook
 
     clusters = clusters or default_clusters()
     path = Path(path)
@@ -269,8 +270,7 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
     who = "河北省" if province else f"{report.city}市" if report.city else ""
     caption = f"填报单位：{who}工业和信息化局" if who and not province else "汇总范围：各设区市（含定州、辛集）"
     with atomic_path(path) as tmp:
-        wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                            "strings_to_urls": False})
+        wb = open_workbook(tmp, engine)
         wb.set_properties({"title": title, "author": "xl_addin", "created": _created()})
         w = _Writer(wb)
         _part(w, wb.add_worksheet(PART1_SHEET), title, PART1_TITLE, caption, part1, MERGED1,

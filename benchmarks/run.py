@@ -1,0 +1,165 @@
+"""Benchmarks: province-scale consolidation and button latency, against the limit and a peer.
+
+    python benchmarks/run.py --n 1000          # about 80,000 data rows; corpus cached
+    python benchmarks/run.py --n 5 --reps 1    # smoke run (the test suite does this)
+
+Every measurement is a new process (wall time, peak RSS from wait4), repeated --reps
+times; medians are printed with the ratios the targets are stated in:
+
+  1 limit        import pandas + pandera, read all sheets with calamine, write the rows
+                 once with XlsxWriter (constant memory)            (benchmarks/limit.py)
+  2 peer         pandas.read_excel(engine="openpyxl") + to_excel(openpyxl)  (peer.py)
+  3 consolidate  xl-addin consolidate CORPUS --out SUMMARY.xlsx, end to end
+  4 button       xl-addin validate ONE_300_ROW_WORKBOOK, against the import floor
+                 python -c "import pandas, pandera.pandas"
+
+Targets: 3/1 <= 1.5, 2/3 >= 5, peak RSS of 3 <= 300 MB at N = 1000, 4/floor <= 1.3.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+TARGETS = {"consolidate_vs_limit": ("<=", 1.5), "peer_vs_consolidate": (">=", 5.0),
+           "button_vs_import_floor": ("<=", 1.3), "consolidate_peak_mb": ("<=", 300.0)}
+
+
+def build_corpus(n: int, seed: int, folder: Path, rows_per_file: int = 80) -> list[Path]:
+    """N clean county workbooks in the demo generator's realistic layout, cached by (n, seed)."""
+    from xl_addin.examples import generate_city, write_county_workbook
+    from xl_addin.reference import default_clusters
+
+    done = folder / "complete.json"
+    if done.exists():
+        return sorted(folder.glob("*.xlsx"))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    clusters = default_clusters()
+    per = max(rows_per_file // 5, 1)            # an innovation project has about five equipment rows
+    paths, k = [], 0
+    while len(paths) < n:
+        for city in clusters.cities:
+            for book in generate_city(city, seed=seed + k, per_county=(per - 1, per + 1), clusters=clusters):
+                if len(paths) >= n:
+                    break
+                for p in book.table1 + book.table2:   # unique enterprises across the corpus
+                    p.name = f"{p.name[:-4]}{len(paths):04d}{p.name[-4:]}"
+                paths.append(write_county_workbook(book, folder / f"{len(paths):04d}_{book.filename}",
+                                                   placeholders=False))
+            k += 1
+            if len(paths) >= n:
+                break
+    done.write_text(json.dumps({"n": n, "seed": seed}))
+    return paths
+
+
+def one_workbook(rows: int, folder: Path) -> Path:
+    """One county workbook of about `rows` Table 1 rows (the button-latency input)."""
+    from xl_addin.examples import generate_city, write_county_workbook
+
+    path = folder / f"county_{rows}.xlsx"
+    if not path.exists():
+        book = generate_city("沧州", seed=11, counties=1, per_county=(rows // 5, rows // 5))[0]
+        write_county_workbook(book, path, placeholders=False)
+    return path
+
+
+def measure(cmd: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of one new process."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1):     # 1 = finished with issues found, still a full run
+            err.seek(0)
+            raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def median_of(cmd: list[str], reps: int) -> dict:
+    runs = [measure(cmd) for _ in range(reps)]
+    return {"seconds": statistics.median(r[0] for r in runs), "peak_mb": max(r[1] for r in runs),
+            "runs": [round(r[0], 3) for r in runs]}
+
+
+def count_rows(files: list[Path]) -> int:
+    from python_calamine import CalamineWorkbook
+
+    total = 0
+    for f in files:
+        wb = CalamineWorkbook.from_path(str(f))
+        total += sum(len(wb.get_sheet_by_name(s).to_python(skip_empty_area=True)) - 3 for s in wb.sheet_names)
+    return total
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=1000, help="county workbooks in the corpus")
+    ap.add_argument("--reps", type=int, default=3, help="repetitions per measurement (median)")
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--button-rows", type=int, default=300)
+    ap.add_argument("--cache", type=Path, default=HERE / ".cache")
+    ap.add_argument("--corpus", type=Path, help="use these workbooks instead of generating a corpus")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    ap.add_argument("--skip-peer", action="store_true", help="skip the (slow) peer measurement")
+    args = ap.parse_args(argv)
+
+    t0 = time.perf_counter()
+    if args.corpus:
+        files = sorted(p for p in args.corpus.rglob("*") if p.suffix in (".xlsx", ".xlsm", ".xls"))
+    else:
+        files = build_corpus(args.n, args.seed, args.cache / f"corpus_n{args.n}_s{args.seed}")
+    print(f"corpus: {len(files)} workbooks, {count_rows(files)} rows (ready in {time.perf_counter() - t0:.1f} s)",
+          flush=True)
+    button_input = one_workbook(args.button_rows, args.cache)
+    work = Path(tempfile.mkdtemp(prefix="xl_addin_bench_"))
+    py, names = sys.executable, [str(f) for f in files]
+    cli = [py, "-m", "xl_addin.cli"]
+    results = {}
+    try:
+        steps = [("limit", [py, str(HERE / "limit.py"), str(work / "limit.xlsx"), *names]),
+                 ("consolidate", [*cli, "consolidate", *names, "--out", str(work / "SUMMARY.xlsx")]),
+                 ("import_floor", [py, "-c", "import pandas, pandera.pandas"]),
+                 ("button", [*cli, "validate", str(button_input)])]
+        if not args.skip_peer:
+            steps.insert(1, ("peer", [py, str(HERE / "peer.py"), str(work / "peer.xlsx"), *names]))
+        for name, cmd in steps:
+            results[name] = median_of(cmd, args.reps)
+            r = results[name]
+            print(f"{name:13s} {r['seconds']:8.2f} s   peak {r['peak_mb']:7.1f} MB   runs {r['runs']}", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ratios = {"consolidate_vs_limit": results["consolidate"]["seconds"] / results["limit"]["seconds"],
+              "button_vs_import_floor": results["button"]["seconds"] / results["import_floor"]["seconds"],
+              "consolidate_peak_mb": results["consolidate"]["peak_mb"]}
+    if "peer" in results:
+        ratios["peer_vs_consolidate"] = results["peer"]["seconds"] / results["consolidate"]["seconds"]
+    print("\nratios (target):")
+    for key, value in ratios.items():
+        op, target = TARGETS[key]
+        ok = value <= target if op == "<=" else value >= target
+        print(f"  {key:24s} {value:8.2f}   ({op} {target})  {'met' if ok else 'MISSED'}")
+    out = {"n": len(files), "reps": args.reps, "results": results, "ratios": ratios,
+           "python": sys.version.split()[0], "cpus": os.cpu_count()}
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2), encoding="utf-8")
+    return out
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""SUMMARY.xlsx is the same file whichever writer engine writes it (rust_xlsxwriter binding or
+XlsxWriter): values and types, formats, merges, hyperlinks, widths and print set-up."""
+from __future__ import annotations
+
+import openpyxl
+import pytest
+
+from xl_addin.consolidate import run
+from xl_addin.examples import generate_city, inject_mistakes, write_county_workbook
+from xl_addin.formats.summary_xlsx import write_summary
+
+
+def _describe(path):
+    wb = openpyxl.load_workbook(path)
+    out = {}
+    for ws in wb.worksheets:
+        cells = {}
+        for row in ws.iter_rows():
+            for c in row:
+                link = c.hyperlink
+                cells[c.coordinate] = (
+                    c.value, c.data_type, c.number_format, c.font.b, c.font.name, c.font.color.rgb if c.font.color
+                    else None, c.alignment.horizontal, c.alignment.vertical, c.alignment.wrap_text,
+                    c.border.left.style, c.fill.fgColor.rgb if c.fill.fill_type else None,
+                    # XlsxWriter writes relative link targets with "\\", the Rust writer with "/"
+                    (link.target.replace("\\", "/"), link.location) if link else None)
+        setup = ws.page_setup
+        out[ws.title] = {
+            "cells": cells, "merged": sorted(map(str, ws.merged_cells.ranges)),
+            "widths": {k: round(d.width, 1) for k, d in ws.column_dimensions.items() if d.width},
+            "print": (ws.print_title_rows, setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight,
+                      ws.sheet_properties.pageSetUpPr.fitToPage, ws.print_options.horizontalCentered,
+                      ws.oddFooter.center.text, ws.freeze_panes, ws.auto_filter.ref,
+                      round(ws.page_margins.left, 2), round(ws.page_margins.top, 2)),
+        }
+    return out
+
+
+def test_both_engines_write_the_same_summary(tmp_path):
+    pytest.importorskip("rvgsrust_xlsxwriter")
+    books = generate_city("沧州", seed=5)
+    inject_mistakes(books)
+    paths = [write_county_workbook(b, tmp_path / "in" / b.filename) for b in books]
+    report = run(paths)
+    assert report.issues and any(i.cell for i in report.issues)       # 问题清单 has hyperlinks
+    rust = _describe(write_summary(report, tmp_path / "rust.xlsx", engine="rust"))
+    xlsxwriter = _describe(write_summary(report, tmp_path / "xlsxwriter.xlsx", engine="xlsxwriter"))
+    assert list(rust) == list(xlsxwriter)
+    for sheet in rust:
+        for part in ("merged", "widths", "print"):
+            assert rust[sheet][part] == xlsxwriter[sheet][part], (sheet, part)
+        diff = {k: (v, xlsxwriter[sheet]["cells"].get(k)) for k, v in rust[sheet]["cells"].items()
+                if v != xlsxwriter[sheet]["cells"].get(k)}
+        assert not diff, (sheet, list(diff.items())[:3])
+    links = [c[-1] for c in rust["问题清单"]["cells"].values() if c[-1]]
+    assert links and all(target and location for target, location in links)
