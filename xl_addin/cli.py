@@ -26,8 +26,6 @@ def _load_rules(path):
 
 
 def _run(inputs, rules_path, city=None):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from .consolidate import expand_inputs, run
 
     rules = _load_rules(rules_path)
@@ -39,6 +37,8 @@ def _run(inputs, rules_path, city=None):
         raise click.UsageError("找不到文件：" + "、".join(missing))
     if len(paths) == 1:
         return run(paths, rules, city=city)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.description}"), console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("", total=len(paths))
@@ -240,5 +240,13 @@ def pdf(source, out_dir):
     _console().print(f"已生成 PDF：{path}")
 
 
-if __name__ == "__main__":  # pragma: no cover
+def entry() -> None:
+    """The console script. pandera imports hypothesis (for data synthesis) whenever it is
+    installed, which costs ~0.1 s per button click and is never used here; a process
+    started by the CLI opts out before anything imports pandera."""
+    sys.modules.setdefault("hypothesis", None)
     main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    entry()

@@ -170,7 +170,8 @@ def _groups(df: pd.DataFrame, by: tuple[str, ...], columns: list[str]) -> dict[t
     frames here are long and the groups tiny, where pandas' groupby/iterrows are slowest)."""
     groups: dict[tuple, list[dict]] = {}
     cols = list(dict.fromkeys([*by, *columns]))
-    for rec in df[cols].to_dict("records"):
+    for values in zip(*(df[c].tolist() for c in cols)):     # far cheaper than to_dict("records")
+        rec = dict(zip(cols, values))
         groups.setdefault(tuple(rec[b] for b in by), []).append(rec)
     return groups
 

@@ -13,7 +13,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from xlsxwriter.utility import xl_col_to_name
 
 from .normalize import is_blank, is_placeholder_text, key
 
@@ -69,6 +68,16 @@ _TOTAL_WORDS = ("合计", "总计", "小计", "累计")
 _NOTE_HEADS = ("备注", "注:", "注：", "说明:", "说明：", "填表说明", "填报说明", "填表人", "填报人", "联系人",
                "联系电话", "审核人", "负责人", "制表", "单位负责人")
 _CAPTION = re.compile(r"^(单位[:：]|表\s*[12一二]|附表|附件|[一二]、)")
+
+
+def xl_col_to_name(col: int) -> str:
+    """0 -> 'A', 27 -> 'AB' (here rather than from a writer package: locate is on every click's path)."""
+    name = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        name = chr(65 + rem) + name
+    return name
 
 
 def header_key(text: object) -> str:

@@ -7,6 +7,7 @@ Nothing here knows about files or positions.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -28,6 +29,13 @@ def nfkc(value: object) -> str:
 
 def key(value: object) -> str:
     """Identity key for names: NFKC, no whitespace, no quotes."""
+    if isinstance(value, str):
+        return _text_key(value)
+    return _WS.sub("", nfkc(value)).translate(_QUOTES)
+
+
+@functools.lru_cache(maxsize=65536)
+def _text_key(value: str) -> str:        # names, counties and clusters repeat on every row
     return _WS.sub("", nfkc(value)).translate(_QUOTES)
 
 
@@ -49,7 +57,11 @@ def missing(value: object) -> bool:
 
 
 def is_blank(value: object) -> bool:
-    return missing(value) or (isinstance(value, str) and not value.strip())
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return value != value          # NaN / NaT
 
 
 # --- amounts -----------------------------------------------------------------

@@ -168,6 +168,9 @@ def _side_scan(data: bytes, percent_styles: set[bytes]):
     return percent, values
 
 
+_PLAIN = {str, float, int, bool, dt.datetime, dt.date}
+
+
 def _python(value):
     if value == "":
         return None
@@ -210,7 +213,9 @@ def read_xlsx(path: Path) -> WorkbookData:
                 kept, count, width = [], 0, 0
                 for raw in sheet.iter_rows():
                     if any(v != "" for v in raw):
-                        kept.append((count, [_python(v) for v in raw]))
+                        # most cells are str/float/datetime: only "" and times need converting
+                        kept.append((count, [None if v == "" else v if type(v) in _PLAIN else _python(v)
+                                             for v in raw]))
                     count, width = count + 1, len(raw)
                 r0, c0 = sheet.end[0] + 1 - count, sheet.end[1] + 1 - width
                 rows = {r0 + i: [None] * c0 + values for i, values in kept}
