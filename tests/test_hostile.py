@@ -177,3 +177,46 @@ def test_killing_the_writer_never_damages_the_previous_file(tmp_path):
         for stale in target.parent.glob(".SUMMARY.*.tmp.xlsx"):
             stale.unlink()
     assert kills_during_write >= 3   # the test really hit the writer mid-write
+
+
+def _xls_streams(tmp_path) -> bytes:
+    """The BIFF8 Workbook stream of a real .xls (xlwt) holding one clean Table 1 row."""
+    import olefile
+    from builders import write_xls
+
+    path = write_xls(tmp_path / "plain.xls", [Sheet("表1", [T1, t1_row("甲公司", RQ, RQ_CLUSTER, LEADER)])])
+    with olefile.OleFileIO(str(path)) as ole:
+        return ole.openstream("Workbook").read()
+
+
+def test_legacy_xls_with_a_vba_project_is_read_as_data_and_flagged(tmp_path):
+    """An .xls whose compound file carries _VBA_PROJECT_CUR (as Excel saves macro workbooks):
+    the rows are read, the macros are reported, nothing runs."""
+    from xl_addin.excel.cfb import write_compound_file
+    from xl_addin.excel.vba import Module, project_streams
+
+    vba = project_streams([Module("ThisWorkbook", "workbook", 'Private Sub Workbook_Open()\n    Shell "calc"\nEnd Sub'),
+                           Module("Sheet1", "sheet", "")])
+    streams = {"Workbook": _xls_streams(tmp_path), **{f"_VBA_PROJECT_CUR/{k}": v for k, v in vba.items()}}
+    path = tmp_path / "宏.xls"
+    path.write_bytes(write_compound_file(streams))
+    report = run([path])
+    assert [(i.status, i.rows_read, i.rows_accepted) for i in report.inputs] == [("ok", 1, 1)]
+    assert [i.code for i in report.issues] == ["input_has_macros"]
+
+
+def test_password_protected_legacy_xls_is_rejected_as_encrypted(tmp_path):
+    """BIFF8 encryption: a FILEPASS record (RC4) right after the globals' BOF, as Excel writes it."""
+    import struct
+
+    from xl_addin.excel.cfb import write_compound_file
+
+    data = _xls_streams(tmp_path)
+    rtype, size = struct.unpack_from("<HH", data, 0)
+    assert rtype == 0x0809                                   # BOF
+    filepass = struct.pack("<HHHHH", 0x002F, 54, 1, 1, 1) + bytes(48)   # RC4, version 1.1, salt/verifier
+    path = tmp_path / "有密码.xls"
+    path.write_bytes(write_compound_file({"Workbook": data[:4 + size] + filepass + data[4 + size:]}))
+    report = run([path])
+    assert [(i.status, i.reason) for i in report.inputs] == [("rejected", "file_encrypted")]
+    assert "密码" in report.issues[0].message

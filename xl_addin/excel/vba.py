@@ -189,8 +189,9 @@ def _project_stream(modules: list[Module], project_id: str, seed: bytes) -> byte
     return ("\r\n".join(lines) + "\r\n").encode("ascii")
 
 
-def build_project(modules: list[Module], codepage: int = 1252, project_name: str = "VBAProject") -> bytes:
-    """vbaProject.bin bytes for `modules`; deterministic for the same input."""
+def project_streams(modules: list[Module], codepage: int = 1252,
+                    project_name: str = "VBAProject") -> dict[str, bytes]:
+    """The streams of a VBA project storage ('PROJECT', 'VBA/dir', ...); deterministic."""
     digest = hashlib.sha256("\0".join(m.name + m.code for m in modules).encode("utf-8")).digest()
     project_id = "{" + str(uuid.UUID(bytes=digest[:16])).upper() + "}"
     wm = b"".join(m.name.encode("ascii") + b"\0" + m.name.encode("utf-16-le") + b"\0\0" for m in modules)
@@ -202,5 +203,11 @@ def build_project(modules: list[Module], codepage: int = 1252, project_name: str
     }
     for m in modules:
         streams[f"VBA/{m.name}"] = compress(m.stored_source().encode(f"cp{codepage}"))
+    return streams
+
+
+def build_project(modules: list[Module], codepage: int = 1252, project_name: str = "VBAProject") -> bytes:
+    """vbaProject.bin bytes for `modules` (the part an .xlsm carries)."""
     from .cfb import write_compound_file
-    return write_compound_file(streams)
+
+    return write_compound_file(project_streams(modules, codepage, project_name))
