@@ -276,6 +276,8 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
     frames, accepted = {}, {}
     for kind in ("table1", "table2"):
         df = build_frame(kind, located[kind], clusters)
+        for loc in located[kind]:       # the frame has every value now; keep the tables' columns only
+            loc.table.records = []
         excluded = _row_issues(df, kind, located[kind], ctx, issues)
         excluded |= _enterprise_issues(df, kind, excluded, located[kind], rules, issues)
         df["accepted"] = ~df.index.isin(excluded)

@@ -30,26 +30,32 @@ def fields_of(kind: str) -> list[str]:
 
 def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.DataFrame:
     fields = fields_of(kind)
-    records = []
-    for tix, loc in enumerate(located):
-        for rec in loc.table.records:
-            row: dict[str, object] = {"input": loc.input, "path": loc.path, "sheet": loc.table.sheet,
-                                      "row": rec.row, "tix": tix}
-            for f in fields:
-                v = rec.values.get(f)
-                row[f"{f}_len"] = None
-                if isinstance(v, str) and len(v) > MAX_TEXT:
-                    row[f"{f}_len"], v = len(v), v[:MAX_TEXT]
-                row[f"{f}_raw"] = nz.display(v)
-                row[f"{f}_row"] = rec.rows.get(f, rec.row)
-                row[f"{f}_val"] = v
-            row["share_pct"] = "share" in rec.percent
-            records.append(row)
     columns = ["input", "path", "sheet", "row", "tix", "share_pct"] + \
         [f"{f}_{s}" for f in fields for s in ("raw", "row", "val", "len")]
-    df = pd.DataFrame.from_records(records, columns=columns)
-    for f in fields:  # raw values stay Python objects: no NaT/NaN inference from pandas
-        df[f"{f}_val"] = pd.Series([r[f"{f}_val"] for r in records], index=df.index, dtype="object")
+    # Column lists, not a dict per row: a province's 80,000 rows x 40 columns as row dicts
+    # would cost a few hundred MB for a moment.
+    cols: dict[str, list] = {c: [] for c in columns}
+    base = [cols[c] for c in ("input", "path", "sheet", "row", "tix", "share_pct")]
+    per_field = [(f, cols[f"{f}_raw"], cols[f"{f}_row"], cols[f"{f}_val"], cols[f"{f}_len"]) for f in fields]
+    display = nz.display
+    for tix, loc in enumerate(located):
+        for rec in loc.table.records:
+            for lst, v in zip(base, (loc.input, loc.path, loc.table.sheet, rec.row, tix, "share" in rec.percent)):
+                lst.append(v)
+            for f, raw, row, val, length in per_field:
+                v = rec.values.get(f)
+                if isinstance(v, str) and len(v) > MAX_TEXT:
+                    length.append(len(v))
+                    v = v[:MAX_TEXT]
+                else:
+                    length.append(None)
+                raw.append(display(v))
+                row.append(rec.rows.get(f, rec.row))
+                val.append(v)
+    # raw values stay Python objects: no NaT/NaN inference from pandas
+    df = pd.DataFrame({c: pd.Series(v, dtype="object") if c.endswith(("_val", "_raw", "_len")) or c in ("path", "sheet")
+                       else pd.Series(v, dtype="int64" if c != "share_pct" else "bool")
+                       for c, v in cols.items()}, columns=columns)
     if df.empty:
         return _typed_empty(df, kind)
     return _normalize(df, kind, clusters)
