@@ -14,7 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, TOP3, t1_row, t2_row
+from builders import HJ, LEADER, RQ, RQ_CLUSTER, TOP3, t1_row, t2_row
 
 from xl_addin.excel import vba, workbooks
 

@@ -9,19 +9,15 @@ import re
 import unicodedata
 from pathlib import Path
 
-from ..consolidate import CATEGORY_TEXT, cities_of, missing_counties
+from .. import sheets
+from ..consolidate import cities_of, missing_counties
 from ..model import Report
 from ..reference import ClusterList, default_clusters
 from .atomic import atomic_path
 
 PART1_SHEET, PART2_SHEET = "汇总表（一）", "汇总表（二）"
 SUBSIDY_SHEET, ISSUES_SHEET, INPUTS_SHEET = "补助测算", "问题清单", "报送情况"
-PART1_TITLE = "一、申报特色产业集群创新发展项目"
-PART2_TITLE = "二、申报特色产业集群企业股权投资奖励项目"
-PART1 = ["序号", "企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额",
-         "设备用途", "安装位置", "单价", "总价"]
-PART2 = ["序号", "企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称",
-         "签订股权协议时间", "投资金额", "占股比例%", "退出时间", "退出方式"]
+PART1, PART2, PART1_TITLE, PART2_TITLE = sheets.PART1, sheets.PART2, sheets.PART1_TITLE, sheets.PART2_TITLE
 MERGED1 = {"序号", "企业名称", "所在地市", "所在县（市）", "所属集群", "申报单位类别"}
 MERGED2 = {"序号", "企业名称", "所在地市", "所在县(市、区）", "所属集群"}
 AMOUNTS = {"单价", "总价", "投资金额", "占股比例%"}
@@ -136,9 +132,7 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
                 value = row.get(col)
                 w.cell(ws, r, c, value, "money" if col in AMOUNTS and isinstance(value, float) else "text")
             r += 1
-        values = {"序号": no, "企业名称": ent.name, "所在地市": ent.city, "所在县（市）": ent.county,
-                  "所在县(市、区）": ent.county, "所属集群": ent.cluster,
-                  "申报单位类别": CATEGORY_TEXT.get(ent.category)}
+        values = sheets.enterprise_values(ent, no)
         for c, col in enumerate(columns):
             if col in merged:
                 w.merged(ws, first, c, last, values[col], "int" if col == "序号" else "center" if col != "企业名称" else "text")
@@ -155,31 +149,23 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
 
 
 def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
-    cols = ["序号", "项目类型", "企业名称", "所在地市", "所在县（市、区）", "所属集群", "申报单位类别",
-            "补助基数（万元）", "补助比例", "补助上限（万元）", "测算补助（万元）", "是否触及上限", "测算依据"]
+    cols = sheets.SUBSIDY
     ws.merge_range(0, 0, 0, len(cols) - 1, "补助测算（仅供参考，以省级审核为准）", w.f["title"])
     for c, name in enumerate(cols):
         w.cell(ws, 1, c, name, "head")
-    r, base_sum, result_sum = 2, 0.0, 0.0
-    for kind, label in (("table1", "创新发展项目"), ("table2", "股权投资奖励项目")):
-        for ent in report.enterprises[kind]:
-            e = ent.estimate
-            basis = f"{e.source}{'；' + e.note if e.note else ''}"
-            values = [r - 1, label, ent.name, ent.city, ent.county, ent.cluster,
-                      CATEGORY_TEXT.get(ent.category, "—"), float(e.base), float(e.rate), float(e.cap),
-                      float(e.result), "是" if e.capped else "否", basis]
-            fmts = ["int", "center", "text", "center", "center", "text", "center", "money", "pct", "money",
-                    "money", "center", "text"]
-            for c, (v, f) in enumerate(zip(values, fmts)):
-                w.cell(ws, r, c, v, f)
-            base_sum += float(e.base)
-            result_sum += float(e.result)
-            r += 1
+    fmts = ["int", "center", "text", "center", "center", "text", "center", "money", "pct", "money",
+            "money", "center", "text"]
+    *rows, total = sheets.subsidy_rows(report)
+    for r, values in enumerate(rows, start=2):
+        for c, (v, f) in enumerate(zip(values, fmts)):
+            w.cell(ws, r, c, v, f)
+    r = len(rows) + 2
     ws.write_string(r, 0, "合计", w.f["total"])
     for c in range(1, len(cols)):
-        ws.write_blank(r, c, None, w.f["total"])
-    ws.write_number(r, 7, round(base_sum, 2), w.f["total_money"])
-    ws.write_number(r, 10, round(result_sum, 2), w.f["total_money"])
+        if total[c] is None:
+            ws.write_blank(r, c, None, w.f["total"])
+        else:
+            ws.write_number(r, c, total[c], w.f["total_money"])
     w.page(ws, 1, len(cols), [6, 16, 30, 10, 14, 28, 14, 14, 10, 14, 14, 12, 36])
 
 
@@ -218,25 +204,17 @@ def _link(issue, out_dir: Path) -> str | None:
 
 
 def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None:
-    cols = ["序号", "文件", "状态", "原因", "读取行数", "接收行数", "剔除行数", "涉及县（市、区）"]
+    cols = sheets.INPUTS
     ws.merge_range(0, 0, 0, len(cols) - 1, "报送情况", w.f["title"])
     for c, name in enumerate(cols):
         w.cell(ws, 1, c, name, "head")
-    from ..catalogue import CATALOGUE
-    r = 2
-    for n, inp in enumerate(report.inputs, start=1):
-        reason = CATALOGUE[inp.reason].title if inp.reason else None
-        values = [n, Path(inp.path).name, "已接收" if inp.status == "ok" else "已拒收", reason,
-                  inp.rows_read, inp.rows_accepted, inp.rows_rejected, "、".join(inp.counties) or None]
+    *rows, total = sheets.input_rows(report)
+    for r, values in enumerate(rows, start=2):
         for c, v in enumerate(values):
             w.cell(ws, r, c, v, "int" if isinstance(v, int) else "text")
-        r += 1
-    w.cell(ws, r, 0, "合计", "total")
-    w.cell(ws, r, 1, f"{len(report.inputs)} 个文件", "total")
-    for c in (2, 3, 7):
-        w.cell(ws, r, c, None, "total")
-    for c, attr in ((4, "rows_read"), (5, "rows_accepted"), (6, "rows_rejected")):
-        w.cell(ws, r, c, sum(getattr(i, attr) for i in report.inputs), "int")
+    r = len(rows) + 2
+    for c, v in enumerate(total):
+        w.cell(ws, r, c, v, "int" if isinstance(v, int) else "total")
     r += 2
     cities = cities_of(report)
     if len(cities) > 1:  # province level: which cities sent nothing
