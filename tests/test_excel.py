@@ -195,7 +195,7 @@ def _json_value(v):
     return "" if v is None else v
 
 
-def remote_book(path: Path, fills: dict[str, list[list]], name: str = "master.xlsm"):
+def remote_book(path: Path, fills: dict[str, list[list]], name: str = "master.xlsm", drop: tuple[str, ...] = ()):
     """An xlwings remote-engine Book from a real workbook, with `fills` written under the
     header of the named sheets (as officials would type them)."""
     os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
@@ -210,6 +210,8 @@ def remote_book(path: Path, fills: dict[str, list[list]], name: str = "master.xl
                 ws.cell(first + r, c + 1, v)
     sheets = []
     for ws in wb.worksheets:
+        if ws.title in drop:
+            continue
         values = [[_json_value(v) for v in row] for row in ws.iter_rows(values_only=True)] or [[""]]
         sheets.append({"name": ws.title, "values": values, "pictures": [], "tables": [], "notes": []})
     payload = {"client": "Office.js", "version": xw.__version__,
@@ -317,6 +319,15 @@ def test_report_button_writes_the_docx_beside_the_workbook(tmp_path, monkeypatch
     text = "\n".join(p.text for p in Document(path).paragraphs)
     assert "沧州" in text
     assert "已生成推荐报告" in _actions(book, "alert")[-1]["args"][0]
+
+
+def test_a_handler_failure_is_a_chinese_message_not_a_traceback():
+    from xl_addin.excel import buttons
+
+    book = remote_book(MASTER, {"表1": GOOD_T1}, drop=("问题清单",))
+    assert buttons.validate() is None
+    message = _actions(book, "alert")[-1]["args"][0]
+    assert message.startswith("操作未完成") and "缺少工作表：问题清单" in message
 
 
 # --- the county template round-trips --------------------------------------------------

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import functools
+import traceback
 from pathlib import Path
 
 from .. import sheets
@@ -23,6 +25,27 @@ HEADER_ROWS = {"表1": 3, "表2": 3, "汇总表": 1, "补助测算": 2, "问题�
 FILES_SHEET = "_files"
 COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 TITLE = "领跑者申报"
+REQUIRED_SHEETS = ("表1", "表2", "汇总表", "补助测算", "问题清单", "报送情况")
+
+
+def _button(title: str):
+    """Run a handler; an unexpected failure becomes a Chinese message box (with the reason),
+    not a Python traceback in front of an official."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run_button(book=None):
+            book = _caller(book)
+            try:
+                return fn(book)
+            except Exception as exc:
+                traceback.print_exc()
+                missing = [n for n in REQUIRED_SHEETS if n not in {s.name for s in book.sheets}]
+                hint = (f"工作簿缺少工作表：{'、'.join(missing)}。请使用 workbooks/master.xlsm 原版主工作簿。"
+                        if missing else "请把本提示截图发给技术支持。")
+                _finish(book, title, f"操作未完成：{type(exc).__name__}: {exc}\n{hint}")
+                return None
+        return run_button
+    return wrap
 
 
 def _caller(book):
@@ -129,9 +152,9 @@ def _summary_rows(report) -> list[list]:
     return [[sheets.PART1_TITLE], sheets.PART1, *t1, [], [sheets.PART2_TITLE], sheets.PART2, *t2]
 
 
-def validate(book=None):
+@_button("校验")
+def validate(book):
     """校验: check the rows of 表1/表2, colour bad cells, fill 问题清单."""
-    book = _caller(book)
     _status(book, "正在校验表1、表2……")
     report, _ = _run_book(book)
     cells = _mark(book, report)
@@ -142,9 +165,9 @@ def validate(book=None):
     return report
 
 
-def compute(book=None):
+@_button("计算合计与补助")
+def compute(book):
     """计算合计与补助: the summary and the subsidy estimate from 表1/表2."""
-    book = _caller(book)
     _status(book, "正在计算合计与补助……")
     report, _ = _run_book(book)
     _mark(book, report)
@@ -164,9 +187,9 @@ def picked_files(book) -> list[str]:
     return [str(r[0]).strip() for r in _values(book.sheets[FILES_SHEET]) if r and r[0] and str(r[0]).strip()]
 
 
-def consolidate(book=None):
+@_button("汇总区县报表")
+def consolidate(book):
     """汇总区县报表: consolidate the picked county workbooks into the summary sheets."""
-    book = _caller(book)
     files = picked_files(book)
     if not files:
         _finish(book, "汇总区县报表", "没有选择要汇总的区县工作簿。")
@@ -187,11 +210,11 @@ def consolidate(book=None):
     return report
 
 
-def report(book=None):
+@_button("生成推荐报告")
+def report(book):
     """生成推荐报告: the 附件2 report (.docx) beside the workbook."""
     from ..formats.docx_report import write_report
 
-    book = _caller(book)
     files = picked_files(book)
     _status(book, "正在生成推荐报告……")
     result, rules = _run_book(book, files or None)
