@@ -141,7 +141,7 @@ def _rec(rid: int, data: bytes) -> bytes:
 def _dir_stream(modules: list[Module], codepage: int, project_name: str) -> bytes:
     enc = f"cp{codepage}"
     d = bytearray()
-    d += _rec(0x01, struct.pack("<I", 1))                    # SYSKIND: 32-bit Windows
+    d += _rec(0x01, struct.pack("<I", 3))                    # SYSKIND: 64-bit Windows, as xlwings' own file
     d += _rec(0x02, struct.pack("<I", 0x409)) + _rec(0x14, struct.pack("<I", 0x409))
     d += _rec(0x03, struct.pack("<H", codepage))
     d += _rec(0x04, project_name.encode(enc))
@@ -198,7 +198,7 @@ def project_streams(modules: list[Module], codepage: int = 1252,
     streams = {
         "PROJECT": _project_stream(modules, project_id, digest[16:19]),
         "PROJECTwm": wm + b"\0\0",
-        "VBA/_VBA_PROJECT": b"\xcc\x61\xff\xff\x00\x00\x00",
+        "VBA/_VBA_PROJECT": b"\xcc\x61\xff\xff\x00\x01\x00",     # version 0xFFFF: no p-code
         "VBA/dir": compress(_dir_stream(modules, codepage, project_name)),
     }
     for m in modules:
