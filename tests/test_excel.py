@@ -79,8 +79,9 @@ def test_committed_workbooks_are_current(tmp_path):
         assert _cells(out / name) == _cells(ROOT / "workbooks" / name), f"{name} is stale"
         assert _vml_macros(out / name) == _vml_macros(ROOT / "workbooks" / name)
     assert _olevba_modules(out / "master.xlsm") == _olevba_modules(MASTER)
-    with zipfile.ZipFile(MASTER) as z:
+    with zipfile.ZipFile(MASTER) as z, zipfile.ZipFile(out / "master.xlsm") as rebuilt:
         assert z.read("customUI/customUI.xml").decode() == workbooks.ribbon_xml()
+        assert z.read("xl/vbaProject.bin") == rebuilt.read("xl/vbaProject.bin")
     # and the build itself is byte-for-byte reproducible
     again = tmp_path / "again"
     workbooks.build_all(again)
