@@ -236,9 +236,11 @@ def _excluded(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[dict
         if df.empty:
             continue
         cells = [c for c in (f"{f}_row" for f in ("name", "total", "amount", "category")) if c in df]
-        for (path, _), rows in _groups(df[df["name_key"].notna()], ("path", "name_key"),
-                                       ["accepted", "row", "name", *cells]).items():
-            if any(r["accepted"] for r in rows):
+        named = df[df["name_key"].notna()]
+        kept = set(zip(named.loc[named["accepted"], "path"], named.loc[named["accepted"], "name_key"]))
+        for (path, name_key), rows in _groups(named[~named["accepted"]], ("path", "name_key"),
+                                              ["row", "name", *cells]).items():
+            if (path, name_key) in kept:      # some of its rows made it into the summary
                 continue
             at = {r["row"] for r in rows} | {int(r[c]) for r in rows for c in cells if not missing(r[c])}
             reasons = list(dict.fromkeys(code for row, code in codes_in.get(path, ()) if row in at))
