@@ -122,16 +122,14 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
     for c, name in enumerate(columns):
         w.cell(ws, header, c, name, "head")
     ws.set_row(header, 32)
+    all_rows = [row for e in enterprises for row in e.rows]
+    for c, col in enumerate(columns):
+        if col not in merged:
+            _item_column(w, ws, header + 1, c, col, [row.get(col) for row in all_rows])
     r = header + 1
     for no, ent in enumerate(enterprises, start=1):
         first, last = r, r + len(ent.rows) - 1
-        for row in ent.rows:
-            for c, col in enumerate(columns):
-                if col in merged:
-                    continue
-                value = row.get(col)
-                w.cell(ws, r, c, value, "money" if col in AMOUNTS and isinstance(value, float) else "text")
-            r += 1
+        r += len(ent.rows)
         values = sheets.enterprise_values(ent, no)
         for c, col in enumerate(columns):
             if col in merged:
@@ -144,8 +142,20 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
             ws.write_number(r, c, float(total), w.f["total_money"])
         else:
             ws.write_blank(r, c, None, w.f["total"])
-    all_rows = [row for e in enterprises for row in e.rows]
     w.page(ws, header, ncols, _widths(columns, all_rows))
+
+
+def _item_column(w: _Writer, ws, first_row: int, c: int, col: str, values: list) -> None:
+    """One item column of a part. Columns of only text (or only amounts) go in one call
+    (most of the summary's cells: the per-cell call overhead dominated the write);
+    anything mixed, such as dates next to text, cell by cell."""
+    if all(v is None or isinstance(v, str) for v in values):
+        ws.write_column(first_row, c, [None if v is None else safe_text(v) or None for v in values], w.f["text"])
+    elif col in AMOUNTS and all(v is None or type(v) is float for v in values):
+        ws.write_column(first_row, c, values, w.f["money"])
+    else:
+        for r, value in enumerate(values, start=first_row):
+            w.cell(ws, r, c, value, "money" if col in AMOUNTS and isinstance(value, float) else "text")
 
 
 def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:

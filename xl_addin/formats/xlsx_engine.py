@@ -103,6 +103,9 @@ class RustSheet:
     def write_number(self, r, c, value, fmt=None):
         self._ws.write(r, c, float(value), fmt)
 
+    def write_column(self, r, c, values, fmt=None):
+        self._ws.write_column(r, c, values, fmt)     # str stays str, None is a formatted blank
+
     def write_blank(self, r, c, _value=None, fmt=None):
         self._ws.write(r, c, None, fmt)
 
