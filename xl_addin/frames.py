@@ -49,7 +49,7 @@ def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.
                     v = v[:MAX_TEXT]
                 else:
                     length.append(None)
-                raw.append(display(v))
+                raw.append((v.strip() or None) if isinstance(v, str) else display(v))   # display(), fast path
                 row.append(rec.rows.get(f, rec.row))
                 val.append(v)
     # raw values stay Python objects: no NaT/NaN inference from pandas

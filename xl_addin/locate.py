@@ -225,12 +225,15 @@ def locate(grid) -> list[Table]:
         amount_field = "total" if kind == "table1" else "amount"
         block_sum = table_sum = 0.0
         first, last = bisect.bisect_right(grid.order, hr), bisect.bisect_left(grid.order, end)
+        field_cols = list(fields.items())
+        percent_cells = grid.percent_cells
         for r in grid.order[first:last]:
             row = grid.rows[r]
+            width = len(row)
             values, sources = {}, {}
-            for f, c in fields.items():
-                v, src = grid.cell(r, c), r
-                if v is None and f not in AMOUNT_FIELDS and (r, c) in fill:
+            for f, c in field_cols:
+                v, src = row[c] if c < width else None, r
+                if v is None and fill and f not in AMOUNT_FIELDS and (r, c) in fill:
                     v, src = fill[(r, c)]
                 if isinstance(v, str) and not v.strip():
                     v = None
@@ -243,7 +246,7 @@ def locate(grid) -> list[Table]:
             if _is_unlabeled_sum(values, amount_field, (block_sum, table_sum)):
                 continue
             rec = Record(r + 1, values, sources,
-                         {f for f, c in fields.items() if (r, c) in grid.percent_cells})
+                         {f for f, c in field_cols if (r, c) in percent_cells} if percent_cells else set())
             name = values.get("name")
             continuation = block is not None and (
                 is_blank(name) or (sources.get("name") != r + 1 and key(name) == key(block.values.get("name"))))
