@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import math
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from .. import sheets
 from ..reference import ClusterList, default_clusters
 from ..rules import Rules, load_rules
 from ..formats.atomic import atomic_path
+from ..formats.summary_xlsx import text_width
 from . import vba
 
 MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
@@ -94,7 +96,8 @@ class _Book:
             "entry_money": add({**base, "num_format": "0.00", "locked": False}),
             "entry_date": add({**base, "num_format": "yyyy-mm-dd", "locked": False}),
             "text": add({"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"}),
-            "h2": add({"font_name": "黑体", "font_size": 12, "bold": True}),
+            "h2": add({"font_name": "黑体", "font_size": 12, "bold": True, "valign": "vcenter"}),
+            "doc_title": add({"font_name": "黑体", "font_size": 16, "bold": True, "valign": "vcenter"}),
             "cell": add({**base, "text_wrap": True}),
         }
 
@@ -189,13 +192,15 @@ class _Book:
 
     def text_sheet(self, name: str, paragraphs: list[str], buttons: list[Button] = ()) -> None:
         ws = self.wb.add_worksheet(name)
-        ws.set_column(0, 0, 100)
+        ws.set_column(0, 0, 66)            # fits A4 portrait without scaling
         ws.hide_gridlines(2)
         for r, text in enumerate(paragraphs):
             heading = text.startswith("# ")
-            ws.write_string(r, 0, text[2:] if heading else text, self.f["h2" if heading else "text"])
-            if heading and r == 0:
-                ws.set_row(r, 28, self.f["title"])
+            fmt = "doc_title" if r == 0 else "h2" if heading else "text"
+            ws.write_string(r, 0, text[2:] if heading else text, self.f[fmt])
+            # Excel does not grow rows for wrapped text written by a file writer: size them here.
+            lines = max(1, math.ceil(text_width(text) / 62))
+            ws.set_row(r, 30 if r == 0 else 16 * lines + 6)
         for i, b in enumerate(buttons):
             ws.insert_button(1 + i * 3, 2, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
                                             "width": 160, "height": 40})
