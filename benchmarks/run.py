@@ -126,6 +126,9 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"corpus: {len(files)} workbooks, {count_rows(files)} rows (ready in {time.perf_counter() - t0:.1f} s)",
           flush=True)
     button_input = one_workbook(args.button_rows, args.cache)
+    # Measure the product as installed: a pip install compiles .pyc files (an editable install
+    # would write them on first import, unless PYTHONDONTWRITEBYTECODE is set, as in CI here).
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "xl_addin")], check=True)
     work = Path(tempfile.mkdtemp(prefix="xl_addin_bench_"))
     py, names = sys.executable, [str(f) for f in files]
     cli = [py, "-m", "xl_addin.cli"]

@@ -54,7 +54,7 @@ def build_frame(kind: str, located: list[Located], clusters: ClusterList) -> pd.
                 val.append(v)
     # raw values stay Python objects: no NaT/NaN inference from pandas
     df = pd.DataFrame({c: pd.Series(v, dtype="object") if c.endswith(("_val", "_raw", "_len")) or c in ("path", "sheet")
-                       else pd.Series(v, dtype="int64" if c != "share_pct" else "bool")
+                       else pd.Series(v)      # ints and bools: inferred (an explicit int64 cast is slow)
                        for c, v in cols.items()}, columns=columns)
     if df.empty:
         return _typed_empty(df, kind)
