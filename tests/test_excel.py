@@ -285,7 +285,7 @@ def test_compute_button_writes_summary_totals_and_subsidies():
     assert "测算补助合计 40.00 万元" in _actions(book, "alert")[-1]["args"][0]
 
 
-def test_consolidate_button_reads_picked_files_never_the_book(tmp_path):
+def test_consolidate_button_reads_picked_files_never_the_book(tmp_path, monkeypatch):
     from xl_addin.examples import generate_city, write_county_workbook
     from xl_addin.excel import buttons
 
@@ -293,6 +293,7 @@ def test_consolidate_button_reads_picked_files_never_the_book(tmp_path):
     for county in generate_city("沧州", seed=7)[:3]:
         paths.append(str(write_county_workbook(county, tmp_path / f"{county.county}.xlsx")))
     paths.append(str(tmp_path / "missing.xlsx"))
+    monkeypatch.chdir(tmp_path)        # the remote engine's book has no folder: "beside" is the cwd
     book = remote_book(MASTER, {"_files": [[p] for p in paths]})
     buttons.consolidate()
     inputs = _written(book, "报送情况")
@@ -306,6 +307,12 @@ def test_consolidate_button_reads_picked_files_never_the_book(tmp_path):
     issues = _written(book, "问题清单")
     assert any(r[2] == "file_unreadable" and r[3] == "missing.xlsx" for r in issues)
     assert "已汇总 4 个文件（拒收 1 个）" in _actions(book, "alert")[-1]["args"][0]
+    # and the printable 附表 beside the workbook holds the same enterprises
+    part1 = summary[:next(i for i, r in enumerate(summary) if r[0] == "合计")]
+    printable = openpyxl.load_workbook(tmp_path / "沧州市汇总表.xlsx")["汇总表（一）"]
+    printed = [r[1] for r in printable.iter_rows(min_row=5, values_only=True) if isinstance(r[0], (int, float))]
+    assert printed == [r[1] for r in part1 if isinstance(r[0], int)] and printed
+    assert "沧州市汇总表.xlsx" in _actions(book, "alert")[-1]["args"][0]
 
 
 def test_report_button_writes_the_docx_beside_the_workbook(tmp_path, monkeypatch):

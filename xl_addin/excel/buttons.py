@@ -194,7 +194,7 @@ def consolidate(book):
     if not files:
         _finish(book, "汇总区县报表", "没有选择要汇总的区县工作簿。")
         return None
-    report, _ = _run_book(book, files)
+    report, rules = _run_book(book, files)
     _status(book, "正在写入汇总结果……")
     _write_table(book, "汇总表", _summary_rows(report))
     _write_table(book, "补助测算", sheets.subsidy_rows(report))
@@ -204,9 +204,14 @@ def consolidate(book):
     if report.city:
         inputs += [[], [f"{report.city}市未报送的县（市、区）", "、".join(missing) or "无"]]
     _write_table(book, "报送情况", inputs)
+    # The official 附表 with its merges and print set-up, ready to print and stamp, beside the workbook.
+    from ..formats.summary_xlsx import write_summary
+
+    summary = write_summary(report, Path(book.fullname).parent / f"{report.city or ''}市汇总表.xlsx",
+                            title=rules.summary_title)
     rejected = sum(1 for i in report.inputs if i.status != "ok")
     _finish(book, "汇总区县报表", f"已汇总 {len(report.inputs)} 个文件（拒收 {rejected} 个）。{_counts(report)}\n"
-                              "结果见“汇总表”“补助测算”“问题清单”“报送情况”。")
+                              f"结果见“汇总表”“补助测算”“问题清单”“报送情况”；可打印的附表已保存为：{summary}")
     return report
 
 
