@@ -105,7 +105,8 @@ def test_macros_are_reported_and_never_run(tmp_path, part):
     assert report.table1["total"] == 60.0
 
 
-def test_untrusted_text_is_stored_as_text_everywhere(tmp_path):
+@pytest.mark.parametrize("engine", ["rust", "xlsxwriter"])
+def test_untrusted_text_is_stored_as_text_everywhere(tmp_path, engine):
     long_text = "很长的用途说明" * 1000
     nasty = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "#REF!", "控制\x07字符\x1b[31m", long_text]
     rows = [T1]
@@ -119,7 +120,7 @@ def test_untrusted_text_is_stored_as_text_everywhere(tmp_path):
     assert ("formula_text", 2) in codes and ("text_truncated", 8) in codes
     assert all("\x1b" not in i.message and len(i.message) < 400 for i in report.issues)
 
-    summary = write_summary(report, tmp_path / "SUMMARY.xlsx")
+    summary = write_summary(report, tmp_path / "SUMMARY.xlsx", engine=engine)
     wb = openpyxl.load_workbook(summary)
     texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
     assert all(c.data_type == "s" for c in texts)
