@@ -397,3 +397,37 @@ def _pdf_pages(pdf: Path) -> list[dict]:
     sizes = [ln.split("size:")[1].strip() for ln in info.splitlines() if ln.startswith("Page") and "size:" in ln]
     texts = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout.split("\f")
     return [{"size": size, "text": text} for size, text in zip(sizes, texts)]
+
+
+def test_a_share_typed_as_percent_in_excel_counts_as_that_percent():
+    """Typing "5%" into Excel stores 0.05 in a percent-formatted cell. The COM engine (Windows
+    Excel, not available here) reports each cell's number format; a minimal stand-in for its
+    Sheet gives the formats, and the core then reads 0.05 as 5 %."""
+    from xl_addin.excel import buttons
+
+    class Cell:
+        def __init__(self, fmt):
+            self.number_format = fmt
+
+    class Sheet:
+        name = "表2"
+
+        def __init__(self, formats):
+            self.formats = formats
+
+        def range(self, cell):
+            return Cell(self.formats.get(cell, "General"))
+
+    header = {2: ["企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称", "签订股权协议时间", "投资金额",
+                  "占股比例%"]}
+    rows = {**header, 3: ["甲", "沧州", RQ, RQ_CLUSTER, "1.基金", dt.datetime(2023, 5, 8), 1000.0, 0.05],
+            4: [None, None, None, None, "2.基金", dt.datetime(2023, 6, 8), 500.0, 0.5],
+            5: [None, None, None, None, "3.基金", dt.datetime(2023, 7, 8), 500.0, 7.0]}
+    found = buttons.percent_cells(Sheet({(4, 8): "0.00%"}), rows)
+    assert found == {(3, 7)}                      # 0.05 in a "0.00%" cell; 0.5 is "General"; 7 needs no look
+    from xl_addin.consolidate import run
+    from xl_addin.formats.grid import SheetGrid, WorkbookData
+
+    report = run([], books={"master.xlsm": WorkbookData([SheetGrid("表2", rows, percent_cells=found)])})
+    (ent,) = report.enterprises["table2"]
+    assert [r["占股比例%"] for r in ent.rows] == [5.0, 0.5, 7.0]

@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import sheets
 from ..consolidate import missing_counties, run
 from ..formats.grid import SheetGrid, WorkbookData
+from ..locate import header_field
 from ..reference import default_clusters
 from ..rules import load_rules
 
@@ -72,7 +73,27 @@ def _values(sheet) -> list[list]:
 
 def _grid(sheet) -> SheetGrid:
     rows = {r: list(v) for r, v in enumerate(_values(sheet)) if any(x not in (None, "") for x in v)}
-    return SheetGrid(sheet.name, rows)
+    return SheetGrid(sheet.name, rows, percent_cells=percent_cells(sheet, rows))
+
+
+def percent_cells(sheet, rows: dict[int, list]) -> set[tuple[int, int]]:
+    """Share cells holding a fraction in a percent format: typing "5%" into Excel stores 0.05.
+    The file readers see formats; here Excel is asked, for the few cells that need it."""
+    col = next((c for r in sorted(rows)[:30] for c, v in enumerate(rows[r])
+                if isinstance(v, str) and header_field(v) == "share"), None)
+    if col is None:
+        return set()
+    found = set()
+    for r, row in rows.items():
+        value = row[col] if col < len(row) else None
+        if isinstance(value, float) and 0 < value <= 1:
+            try:
+                number_format = sheet.range((r + 1, col + 1)).number_format
+            except NotImplementedError:     # the remote engine cannot read formats synchronously
+                return set()
+            if number_format and "%" in number_format:
+                found.add((r, col))
+    return found
 
 
 def _book_data(book) -> WorkbookData:
