@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -221,3 +222,20 @@ def test_password_protected_legacy_xls_is_rejected_as_encrypted(tmp_path):
     report = run([path])
     assert [(i.status, i.reason) for i in report.inputs] == [("rejected", "file_encrypted")]
     assert "密码" in report.issues[0].message
+
+
+def test_legacy_xls_with_a_lone_utf16_surrogate_is_rejected_not_a_crash(tmp_path):
+    """A string that is not valid UTF-16 (half a surrogate pair) in a .xls: the file is rejected
+    with a reason, and nothing downstream (summary, JSON) ever sees an unencodable string."""
+    from builders import write_xls
+
+    path = write_xls(tmp_path / "ok.xls", [Sheet("表1", [T1, t1_row("甲乙丙丁公司", RQ, RQ_CLUSTER, LEADER)])])
+    data, marker = path.read_bytes(), "甲乙丙丁".encode("utf_16_le")
+    assert data.count(marker) == 1
+    bad = tmp_path / "坏字符.xls"
+    bad.write_bytes(data.replace(marker, "甲".encode("utf_16_le") + b"\x00\xd8" + "丙丁".encode("utf_16_le")))
+    report = run([bad, path])
+    assert {Path(i.path).name: (i.status, i.reason) for i in report.inputs} == {
+        "ok.xls": ("ok", None), "坏字符.xls": ("rejected", "file_unreadable")}
+    write_summary(report, tmp_path / "SUMMARY.xlsx")
+    json.loads(report.to_json())
