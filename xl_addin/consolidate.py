@@ -18,13 +18,12 @@ from .formats.grid import ReadError, WorkbookData, read_workbook
 from .frames import Located, build_frame
 from .locate import HEADERS, OPTIONAL_FIELDS, locate
 from .model import InputResult, Issue, Report
-from .normalize import LEADER, key, missing
+from .normalize import CATEGORY_TEXT, key, missing
 from .reference import ClusterList, default_clusters
 from .rules import Rules, load_rules
 from .validate import Ctx, row_failures
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
-CATEGORY_TEXT = {LEADER: "“领跑者”企业", "营收前三": "营收前三企业"}
 Progress = Callable[[int, int, str], None]
 
 

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .normalize import CATEGORY_TEXT
 from .reference import ClusterList, default_clusters
 
 _WORDS = ["恒通", "华信", "金达", "宏业", "永盛", "鑫源", "润丰", "瑞达", "东方", "天宇", "博远", "中兴",
@@ -204,7 +205,6 @@ T1_HEADER = ["企业名称", "所在县（市）", "所属集群", "申报单位
              "设备用途", "安装位置", "单价", "总价"]
 T2_HEADER = ["企业名称", "所在地市", "所在县\n(市、区）", "所属集群", "股权投资机构名称",
              "签订股权协议时间", "投资金额", "占股比例%", "退出时间", "退出方式"]
-CATEGORY_TEXT = {"领跑者": "“领跑者”企业", "营收前三": "营收前三企业"}
 
 
 def write_county_workbook(book: CountyBook, path: str | Path, placeholders: bool = True,

@@ -131,6 +131,7 @@ def date(value: object) -> dt.date | None:
 # --- categories --------------------------------------------------------------
 LEADER = "领跑者"
 TOP3 = "营收前三"
+CATEGORY_TEXT = {LEADER: "“领跑者”企业", TOP3: "营收前三企业"}   # as the official tables write them
 _TOP3_PATTERN = re.compile(r"(营收|营业收入|收入)(排名)?前(三|3)|头部")
 
 

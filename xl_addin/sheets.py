@@ -1,13 +1,17 @@
-"""The summary's tables as plain rows of values, for edges that write values only
-(the Excel buttons). The SUMMARY.xlsx writer lays out the same content with
-merges and formats."""
+"""The official column lists, and the summary's tables as plain rows of values for edges
+that write values only (the Excel buttons). The SUMMARY.xlsx writer, the Word report
+and the workbook templates lay out the same columns with their own formats."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .catalogue import CATALOGUE
-from .consolidate import CATEGORY_TEXT, Enterprise
 from .model import Report
+from .normalize import CATEGORY_TEXT
+
+if TYPE_CHECKING:      # the column lists are used where pandas is not imported (docx, workbooks)
+    from .consolidate import Enterprise
 
 PART1 = ["序号", "企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额",
          "设备用途", "安装位置", "单价", "总价"]
@@ -22,14 +26,14 @@ INPUTS = ["序号", "文件", "状态", "原因", "读取行数", "接收行数"
 KIND_LABEL = {"table1": "创新发展项目", "table2": "股权投资奖励项目"}
 
 
-def enterprise_values(ent: Enterprise, number: int) -> dict:
+def enterprise_values(ent: "Enterprise", number: int) -> dict:
     """The block cells of an enterprise (written once, merged over its rows)."""
     return {"序号": number, "企业名称": ent.name, "所在地市": ent.city, "所在县（市）": ent.county,
             "所在县(市、区）": ent.county, "所属集群": ent.cluster,
             "申报单位类别": CATEGORY_TEXT.get(ent.category)}
 
 
-def part_rows(enterprises: list[Enterprise], columns: list[str], amount: str) -> list[list]:
+def part_rows(enterprises: "list[Enterprise]", columns: list[str], amount: str) -> list[list]:
     """Rows of one summary part: block cells on each enterprise's first row, then 合计."""
     rows, total = [], 0.0
     for no, ent in enumerate(enterprises, start=1):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import sheets
+from ..normalize import CATEGORY_TEXT
 from ..reference import ClusterList, default_clusters
 from ..rules import Rules, load_rules
 from ..formats.atomic import atomic_path
@@ -28,15 +29,12 @@ FIRST_DATA_ROW = 3                            # 0-based: title, 单位 caption, 
 FONT = "宋体"
 FILES_SHEET = "_files"                        # paths picked by 汇总区县报表 (VBA -> Python)
 
-T1 = ["企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额", "设备用途", "安装位置",
-      "单价", "总价"]
-T2 = ["企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称", "签订股权协议时间", "投资金额",
-      "占股比例%", "退出时间", "退出方式"]
+T1, T2 = sheets.PART1[1:], sheets.PART2[1:]          # the official Table 1 / Table 2 columns
 T1_TITLE = "表1 申报重点特色产业集群创新发展项目"
 T2_TITLE = "表2 申报特色产业集群企业股权投资奖励项目"
 WIDTHS = {"企业名称": 30, "所属集群": 28, "购置设备名称种类金额": 32, "股权投资机构名称": 30, "设备用途": 18,
           "安装位置": 14, "申报单位类别": 16, "签订股权协议时间": 14, "退出时间": 12, "退出方式": 12}
-CATEGORIES = ["“领跑者”企业", "营收前三企业"]
+CATEGORIES = list(CATEGORY_TEXT.values())
 
 
 @dataclass(frozen=True)

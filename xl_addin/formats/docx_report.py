@@ -12,15 +12,13 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
+from .. import sheets
 from ..catalogue import CATALOGUE
 from ..rules import Rules
 from .docx_common import (HEADING_FONT, SIZE_2, SIZE_3, SIZE_4, TITLE_FONT, official_page,
                           page_number_footer, paragraph, save, table)
 
-PART1 = ["序号", "企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额", "设备用途",
-         "安装位置", "单价", "总价"]
-PART2 = ["序号", "企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称", "签订股权协议时间",
-         "投资金额", "占股比例%", "退出时间", "退出方式"]
+PART1, PART2 = sheets.PART1, sheets.PART2
 WIDTHS1 = [10, 40, 18, 36, 20, 44, 30, 25, 16, 18]
 WIDTHS2 = [10, 38, 14, 18, 34, 44, 22, 18, 16, 22, 21]
 DATE_COLUMNS = {"签订股权协议时间", "退出时间"}
@@ -95,8 +93,8 @@ def build_report(data: dict, rules: Rules, city: str, day: dt.date, appendix: bo
     paragraph(doc, "附表", font=HEADING_FONT, size=SIZE_3)
     paragraph(doc, rules.summary_title, font=TITLE_FONT, size=SIZE_4, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=30)
     for title, columns, widths, key, amount in (
-            ("一、申报特色产业集群创新发展项目", PART1, WIDTHS1, "table1", "总价"),
-            ("二、申报特色产业集群企业股权投资奖励项目", PART2, WIDTHS2, "table2", "投资金额")):
+            (sheets.PART1_TITLE, PART1, WIDTHS1, "table1", "总价"),
+            (sheets.PART2_TITLE, PART2, WIDTHS2, "table2", "投资金额")):
         paragraph(doc, title, font=HEADING_FONT, size=SIZE_4, line_pt=26)
         paragraph(doc, "单位：万元", size=SIZE_4, align=WD_ALIGN_PARAGRAPH.RIGHT, line_pt=22)
         rows, merges, _ = part_rows(data[key]["enterprises"], columns, amount)
