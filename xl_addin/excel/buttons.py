@@ -20,10 +20,9 @@ from ..formats.grid import SheetGrid, WorkbookData
 from ..locate import header_field
 from ..reference import default_clusters
 from ..rules import load_rules
+from .workbooks import FILES_SHEET, HEADER_ROWS
 
 TABLE_SHEETS = ("表1", "表2")
-HEADER_ROWS = {"表1": 3, "表2": 3, "汇总表": 1, "补助测算": 2, "问题清单": 2, "报送情况": 2}
-FILES_SHEET = "_files"
 COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 TITLE = "领跑者申报"
 REQUIRED_SHEETS = ("表1", "表2", "汇总表", "补助测算", "问题清单", "报送情况")
@@ -193,9 +192,10 @@ def compute(book):
     report, _ = _run_book(book)
     _mark(book, report)
     _write_table(book, "汇总表", _summary_rows(report))
-    _write_table(book, "补助测算", sheets.subsidy_rows(report))
+    subsidies = sheets.subsidy_rows(report)
+    _write_table(book, "补助测算", subsidies)
     _write_table(book, "问题清单", sheets.issue_rows(report))
-    total = sheets.subsidy_rows(report)[-1][10]
+    total = subsidies[-1][10]
     _finish(book, "计算合计与补助", f"{_counts(report)}\n测算补助合计 {total:.2f} 万元（仅供参考），见“汇总表”“补助测算”。")
     return report
 

@@ -19,7 +19,7 @@ from ..normalize import CATEGORY_TEXT
 from ..reference import ClusterList, default_clusters
 from ..rules import Rules, load_rules
 from ..formats.atomic import atomic_path
-from ..formats.summary_xlsx import text_width
+from ..formats.summary_xlsx import a4_landscape, text_width
 from . import vba
 
 MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
@@ -28,6 +28,9 @@ DATA_ROWS = 200                               # pre-formatted entry rows per tab
 FIRST_DATA_ROW = 3                            # 0-based: title, 单位 caption, header, data
 FONT = "宋体"
 FILES_SHEET = "_files"                        # paths picked by 汇总区县报表 (VBA -> Python)
+# Rows above the data on the sheets the buttons read and write (the 汇总表 has only its title:
+# each part brings its own header).
+HEADER_ROWS = {"表1": FIRST_DATA_ROW, "表2": FIRST_DATA_ROW, "汇总表": 1, "补助测算": 2, "问题清单": 2, "报送情况": 2}
 
 T1, T2 = sheets.PART1[1:], sheets.PART2[1:]          # the official Table 1 / Table 2 columns
 T1_TITLE = "表1 申报重点特色产业集群创新发展项目"
@@ -100,13 +103,7 @@ class _Book:
         }
 
     def print_setup(self, ws, header_rows: tuple[int, int], ncols: int) -> None:
-        ws.set_landscape()
-        ws.set_paper(9)                                   # A4
-        ws.repeat_rows(*header_rows)
-        ws.fit_to_pages(1, 0)
-        ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_footer("&C第 &P 页，共 &N 页")
+        a4_landscape(ws, *header_rows)
         ws.print_area(0, 0, FIRST_DATA_ROW + DATA_ROWS - 1, ncols - 1)
 
     # --- sheets -------------------------------------------------------------------
@@ -219,14 +216,9 @@ class _Book:
             ws.write_string(1, c, col, self.f["head"])
         for c, col in enumerate(columns or sheets.PART2):
             ws.set_column(c, c, WIDTHS.get(col, 12))
-        header_rows = 2 if columns else 1
+        header_rows = HEADER_ROWS[name]
         ws.freeze_panes(header_rows, 0)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.repeat_rows(0, header_rows - 1)
-        ws.fit_to_pages(1, 0)
-        ws.center_horizontally()
-        ws.set_footer("&C第 &P 页，共 &N 页")
+        a4_landscape(ws, 0, header_rows - 1)
         for i, b in enumerate(buttons):
             ws.insert_button(header_rows + i * 3, ncols + 1, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
                                                            "width": 150, "height": 40})
@@ -296,7 +288,7 @@ def build_master(path: str | Path, clusters: ClusterList | None = None, rules: R
         files = b.wb.add_worksheet(FILES_SHEET)
         files.hide()
         modules = [vba.Module("ThisWorkbook", "workbook", "")]
-        modules += [vba.Module(f"Sheet{i}", "sheet", "") for i in range(1, len(MASTER_SHEETS) + 1)]
+        modules += [vba.Module(f"Sheet{i}", "sheet", "") for i in range(1, len(b.wb.worksheets()) + 1)]
         modules += macro_modules() + xlwings_modules()
         b.wb.add_vba_project(io.BytesIO(vba.build_project(modules)), is_stream=True)
         b.wb.close()

@@ -84,13 +84,7 @@ class _Writer:
         self.cell(ws, r1, c, value, fmt)
 
     def page(self, ws, header_row: int, ncols: int, widths: list[float]):
-        ws.set_landscape()
-        ws.set_paper(9)                     # A4
-        ws.repeat_rows(header_row)
-        ws.fit_to_pages(1, 0)               # fit width, as many pages as needed down
-        ws.center_horizontally()
-        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
-        ws.set_footer("&C第 &P 页，共 &N 页")
+        a4_landscape(ws, header_row)
         ws.freeze_panes(header_row + 1, 0)
         for c, w in enumerate(widths[:ncols]):
             ws.set_column(c, c, w)
@@ -102,6 +96,18 @@ class _Writer:
         ws.merge_range(2, 0, 2, ncols - 3, unit_caption, self.f["caption"])
         ws.merge_range(2, ncols - 2, 2, ncols - 1, "单位：万元", self.f["unit"])
         return 3
+
+
+def a4_landscape(ws, first_header: int, last_header: int | None = None) -> None:
+    """The print set-up of every table sheet: A4 landscape, the header rows on every page,
+    fit to the page width (as many pages down as needed), centred, page numbers."""
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.repeat_rows(first_header, first_header if last_header is None else last_header)
+    ws.fit_to_pages(1, 0)
+    ws.center_horizontally()
+    ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
 
 
 def _widths(columns: list[str], rows: list[dict]) -> list[float]:
