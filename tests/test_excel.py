@@ -285,6 +285,29 @@ def test_compute_button_writes_summary_totals_and_subsidies():
     assert "测算补助合计 40.00 万元" in _actions(book, "alert")[-1]["args"][0]
 
 
+def test_untrusted_text_reaches_the_sheets_as_plain_text(tmp_path, monkeypatch):
+    """A county file with a formula-like text and a control character (written with XlsxWriter,
+    which stores both): the sheets get plain text, the same as SUMMARY.xlsx does."""
+    import xlsxwriter
+
+    from xl_addin.excel import buttons
+
+    county = tmp_path / "任丘市.xlsx"
+    wb = xlsxwriter.Workbook(str(county))
+    ws = wb.add_worksheet("表1")
+    for r, row in enumerate([workbooks.T1, t1_row("沧州任丘甲公司", RQ, RQ_CLUSTER, LEADER, "研发1：光\x07谱仪",
+                                                  "=cmd|' /C calc'!A0", unit=30, total=60)]):
+        for c, v in enumerate(row):
+            ws.write_string(r, c, v) if isinstance(v, str) else ws.write_number(r, c, v)
+    wb.close()
+    monkeypatch.chdir(tmp_path)
+    book = remote_book(MASTER, {"_files": [[str(county)]]})
+    buttons.consolidate()
+    item = _written(book, "汇总表")[2]
+    assert item[5] == "研发1：光谱仪"                  # control character removed
+    assert item[6] == "'=cmd|' /C calc'!A0"           # shown as text, never run as a formula
+
+
 def test_consolidate_button_reads_picked_files_never_the_book(tmp_path, monkeypatch):
     from xl_addin.examples import generate_city, write_county_workbook
     from xl_addin.excel import buttons

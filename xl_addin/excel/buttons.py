@@ -17,6 +17,7 @@ from pathlib import Path
 from .. import sheets
 from ..consolidate import missing_counties, run
 from ..formats.grid import SheetGrid, WorkbookData
+from ..formats.summary_xlsx import safe_text
 from ..locate import header_field
 from ..reference import default_clusters
 from ..rules import load_rules
@@ -122,9 +123,11 @@ def _write_table(book, name: str, rows: list[list]) -> None:
 
 
 def _cell(value):
-    """Text that Excel would read as a formula is written with a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
+    """Text as Excel accepts it (summary_xlsx.safe_text), and text Excel would read as a
+    formula with a leading apostrophe."""
+    if isinstance(value, str):
+        value = safe_text(value)
+        return "'" + value if value[:1] in ("=", "+", "-", "@") else value
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return dt.datetime.combine(value, dt.time())
     return value
