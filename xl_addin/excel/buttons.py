@@ -104,10 +104,10 @@ def _book_data(book) -> WorkbookData:
 def _run_book(book, files: list[str] | None = None):
     """The core on the picked files, or on the book's own 表1/表2 when none are given."""
     rules = load_rules()
-    progress = (lambda i, n, path: _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")) if files else None
-    if files:
-        return run(files, rules, progress=progress), rules
-    return run([], rules, books={book.name: _book_data(book)}), rules
+    if not files:
+        return run([], rules, books={book.name: _book_data(book)}), rules
+    return run(files, rules, progress=lambda i, n, path: _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")), \
+        rules
 
 
 def _write_table(book, name: str, rows: list[list]) -> None:
