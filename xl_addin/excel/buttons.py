@@ -106,8 +106,10 @@ def _run_book(book, files: list[str] | None = None):
     rules = load_rules()
     if not files:
         return run([], rules, books={book.name: _book_data(book)}), rules
-    return run(files, rules, progress=lambda i, n, path: _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")), \
-        rules
+    def progress(i: int, n: int, path: str) -> None:
+        _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")
+
+    return run(files, rules, progress=progress), rules
 
 
 def _write_table(book, name: str, rows: list[list]) -> None:
