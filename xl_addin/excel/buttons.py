@@ -201,7 +201,8 @@ def compute(book):
     _write_table(book, "补助测算", subsidies)
     _write_table(book, "问题清单", sheets.issue_rows(report))
     total = subsidies[-1][10]
-    _finish(book, "计算合计与补助", f"{_counts(report)}\n测算补助合计 {total:.2f} 万元（仅供参考），见“汇总表”“补助测算”。")
+    _finish(book, "计算合计与补助",
+            f"{_counts(report)}\n测算补助合计 {total:.2f} 万元（仅供参考），见“汇总表”“补助测算”。")
     return report
 
 
