@@ -78,10 +78,32 @@ class _Writer:
         else:
             ws.write_string(r, c, safe_text(value), f)
 
-    def merged(self, ws, r1, c, r2, value, fmt="text"):
-        if r2 > r1:
-            ws.merge_range(r1, c, r2, c, None, self.f[fmt])
-        self.cell(ws, r1, c, value, fmt)
+    def row(self, ws, r: int, values: list, fmts: list[str]) -> None:
+        """One row; runs of cells with the same format go in one call (the per-call cost
+        of the writer dominates a large summary). Dates and booleans go cell by cell."""
+        start, run, run_fmt = 0, [], None
+        for c, v in enumerate(values):
+            t = type(v)
+            if t is str:
+                if not v.isprintable():         # rare: line breaks, control characters
+                    v = safe_text(v)
+                v = v or None
+            elif t is int:
+                v = float(v)
+            elif v is not None and t is not float:
+                if run:
+                    ws.write_row(r, start, run, self.f[run_fmt])
+                run, run_fmt = [], None
+                self.cell(ws, r, c, v, fmts[c])       # dates, booleans, anything else
+                continue
+            fmt = fmts[c]
+            if fmt != run_fmt or not run:
+                if run:
+                    ws.write_row(r, start, run, self.f[run_fmt])
+                start, run, run_fmt = c, [], fmt
+            run.append(v)
+        if run:
+            ws.write_row(r, start, run, self.f[run_fmt])
 
     def page(self, ws, header_row: int, ncols: int, widths: list[float]):
         a4_landscape(ws, header_row)
@@ -123,45 +145,39 @@ def _widths(columns: list[str], rows: list[dict]) -> list[float]:
 
 def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str], merged: set[str],
           enterprises, amount_col: str) -> None:
+    """Written top to bottom, a row at a time (the sheet streams to disk: a province's
+    80,000 rows never sit in memory as cells); enterprise cells are merged over their rows."""
     ncols = len(columns)
     header = w.heading(ws, title, part, caption, ncols)
+    ws.set_row(header, 32)
     for c, name in enumerate(columns):
         w.cell(ws, header, c, name, "head")
-    ws.set_row(header, 32)
-    all_rows = [row for e in enterprises for row in e.rows]
-    for c, col in enumerate(columns):
-        if col not in merged:
-            _item_column(w, ws, header + 1, c, col, [row.get(col) for row in all_rows])
+    block_fmt = {c: "int" if col == "序号" else "text" if col == "企业名称" else "center"
+                 for c, col in enumerate(columns) if col in merged}
+    item_cols = [(c, col, col in AMOUNTS) for c, col in enumerate(columns) if col not in merged]
     r = header + 1
     for no, ent in enumerate(enterprises, start=1):
-        first, last = r, r + len(ent.rows) - 1
-        r += len(ent.rows)
         values = sheets.enterprise_values(ent, no)
-        for c, col in enumerate(columns):
-            if col in merged:
-                w.merged(ws, first, c, last, values[col], "int" if col == "序号" else "center" if col != "企业名称" else "text")
+        last = r + len(ent.rows) - 1
+        for c, fmt in block_fmt.items():
+            if last > r:
+                ws.merge_cells(r, c, last, c, w.f[fmt])
+        for i, item in enumerate(ent.rows):
+            cells = [None] * ncols
+            fmts = ["center"] * ncols         # the blanks under a merged block cell
+            if i == 0:
+                for c, fmt in block_fmt.items():
+                    cells[c], fmts[c] = values[columns[c]], fmt
+            for c, col, amount in item_cols:
+                v = cells[c] = item.get(col)
+                fmts[c] = "money" if amount and type(v) is float else "text"
+            w.row(ws, r + i, cells, fmts)
+        r = last + 1
     total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
         if enterprises else 0
-    ws.write_string(r, 0, "合计", w.f["total"])
-    for c in range(1, ncols):
-        if columns[c] == amount_col:
-            ws.write_number(r, c, float(total), w.f["total_money"])
-        else:
-            ws.write_blank(r, c, None, w.f["total"])
-    w.page(ws, header, ncols, _widths(columns, all_rows))
-
-
-def _item_column(w: _Writer, ws, first_row: int, c: int, col: str, values: list) -> None:
-    """One item column of a part. Columns of only text (or only amounts) go in one call
-    (most of the summary's cells: the per-cell call overhead dominated the write);
-    anything mixed, such as dates next to text, cell by cell."""
-    if all(v is None or isinstance(v, str) for v in values):
-        ws.write_column(first_row, c, [None if v is None else safe_text(v) or None for v in values], w.f["text"])
-    elif col in AMOUNTS and all(v is None or type(v) is float for v in values):
-        ws.write_column(first_row, c, values, w.f["money"])
-    else:
-        for r, value in enumerate(values, start=first_row):
-            w.cell(ws, r, c, value, "money" if col in AMOUNTS and isinstance(value, float) else "text")
+    w.row(ws, r, ["合计"] + [float(total) if col == amount_col else None for col in columns[1:]],
+          ["total"] + ["total_money" if col == amount_col else "total" for col in columns[1:]])
+    w.page(ws, header, ncols, _widths(columns, [row for e in enterprises[:2000] for row in e.rows]))
 
 
 def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
@@ -173,8 +189,7 @@ def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
             "money", "center", "text"]
     *rows, total = sheets.subsidy_rows(report)
     for r, values in enumerate(rows, start=2):
-        for c, (v, f) in enumerate(zip(values, fmts)):
-            w.cell(ws, r, c, v, f)
+        w.row(ws, r, values, fmts)
     r = len(rows) + 2
     ws.write_string(r, 0, "合计", w.f["total"])
     for c in range(1, len(cols)):
@@ -267,13 +282,13 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
         wb = open_workbook(tmp, engine)
         wb.set_properties({"title": title, "author": "xl_addin", "created": _created()})
         w = _Writer(wb)
-        _part(w, wb.add_worksheet(PART1_SHEET), title, PART1_TITLE, caption, part1, MERGED1,
+        _part(w, wb.add_worksheet(PART1_SHEET, row_order=True), title, PART1_TITLE, caption, part1, MERGED1,
               report.enterprises["table1"], "总价")
-        _part(w, wb.add_worksheet(PART2_SHEET), title, PART2_TITLE, caption, PART2, MERGED2,
+        _part(w, wb.add_worksheet(PART2_SHEET, row_order=True), title, PART2_TITLE, caption, PART2, MERGED2,
               report.enterprises["table2"], "投资金额")
-        _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET), report)
-        _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET), report, path.parent)
-        _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET), report, clusters)
+        _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), report)
+        _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), report, path.parent)
+        _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), report, clusters)
         wb.close()
     return path
 

@@ -12,6 +12,8 @@ writes the summary with both and compares the files.
 from __future__ import annotations
 
 import os
+import re
+import zipfile
 from pathlib import Path
 
 ENGINE_ENV = "XL_ADDIN_XLSX_ENGINE"
@@ -36,9 +38,18 @@ def open_workbook(path: str | Path, engine: str | None = None):
     if engine == "rust":
         return RustWorkbook(path)
     import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
 
-    return xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_numbers": False,
-                                           "strings_to_urls": False})
+    class Sheet(Worksheet):
+        def merge_cells(self, r1, c1, r2, c2, fmt=None):
+            """Merge without a value: the caller writes the anchor cell afterwards."""
+            self.merge_range(r1, c1, r2, c2, None, fmt)
+
+    class Book(xlsxwriter.Workbook):
+        def add_worksheet(self, name=None, row_order=False):     # holds every cell: order is free
+            return super().add_worksheet(name, worksheet_class=Sheet)
+
+    return Book(str(path), {"strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False})
 
 
 _ALIGN = {"center": "center", "right": "right", "left": "left"}
@@ -51,6 +62,7 @@ class RustWorkbook:
 
         self._rx, self._path = rx, str(path)
         self._wb = rx.Workbook()
+        self._sheets: list[RustSheet] = []
 
     def set_properties(self, props: dict) -> None:
         self._wb.set_properties(title=props.get("title"), author=props.get("author"))
@@ -86,16 +98,36 @@ class RustWorkbook:
                 raise ValueError(f"format property not mapped: {k}")
         return f
 
-    def add_worksheet(self, name: str) -> "RustSheet":
-        return RustSheet(self._wb.add_worksheet(name))
+    def add_worksheet(self, name: str, row_order: bool = False) -> "RustSheet":
+        """row_order: the caller writes rows top to bottom, so the sheet can stream them to
+        disk (constant memory) instead of holding every cell until close()."""
+        self._sheets.append(RustSheet(self._wb.add_worksheet(name, constant_memory=row_order), row_order))
+        return self._sheets[-1]
 
     def close(self) -> None:
         self._wb.close(self._path)
+        merges = {f"xl/worksheets/sheet{i}.xml": s._merges for i, s in enumerate(self._sheets, 1) if s._merges}
+        if merges:
+            add_merges(self._path, merges)
 
 
 class RustSheet:
-    def __init__(self, ws):
+    def __init__(self, ws, row_order: bool = False):
         self._ws = ws
+        self._row_order = row_order
+        self._merges: list[tuple[int, int, int, int]] = []
+
+    def merge_cells(self, r1, c1, r2, c2, fmt=None):
+        """Merge without a value: the caller writes every cell of the range, anchor included.
+        A streaming sheet cannot merge down rows it has not reached (the binding would write
+        the blanks below first), so those merges are added to the file after it is written."""
+        if self._row_order and r2 > r1:
+            self._merges.append((r1, c1, r2, c2))
+        else:
+            self._ws.merge_range(r1, c1, r2, c2, "", fmt)
+
+    def write_row(self, r, c, values, fmt=None):
+        self._ws.write_row(r, c, values, fmt)
 
     def write_string(self, r, c, text, fmt=None):
         self._ws.write(r, c, str(text), fmt)       # the binding writes "=..." as a string, never a formula
@@ -153,3 +185,55 @@ class RustSheet:
 
     def autofilter(self, r1, c1, r2, c2):
         self._ws.autofilter(r1, c1, r2, c2)
+
+
+_MERGE_CELLS = re.compile(rb'<mergeCells count="(\d+)">')
+
+
+def _ref(r1: int, c1: int, r2: int, c2: int, letters: dict[int, str]) -> bytes:
+    return f"{letters[c1]}{r1 + 1}:{letters[c2]}{r2 + 1}".encode()
+
+
+def add_merges(path: str | Path, merges: dict[str, list[tuple[int, int, int, int]]]) -> None:
+    """Add merged ranges to worksheet parts of a written .xlsx: the part's XML is streamed
+    through unchanged up to </sheetData>; the merges join the <mergeCells> element after it
+    (created, in schema order, right after </sheetData> if the sheet has none)."""
+    from ..locate import xl_col_to_name
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".merging")
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+        for info in src.infolist():
+            ranges = merges.get(info.filename)
+            if ranges is None:
+                dst.writestr(info, src.read(info), compresslevel=1)
+                continue
+            with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
+                tail = b""
+                while True:
+                    chunk = fh.read(1 << 20)
+                    if not chunk:
+                        break
+                    data = tail + chunk
+                    at = data.rfind(b"</sheetData>")
+                    if at < 0:
+                        wh.write(data[:-16])
+                        tail = data[-16:]
+                        continue
+                    wh.write(data[:at])
+                    tail = data[at:] + fh.read()      # what follows the cells is small
+                    break
+                letters = {c: xl_col_to_name(c) for r in {(r[1], r[3]) for r in ranges} for c in r}
+                cells = b"".join(b'<mergeCell ref="' + _ref(*r, letters) + b'"/>' for r in ranges)
+                found = _MERGE_CELLS.search(tail)
+                if found:
+                    count = int(found.group(1)) + len(ranges)
+                    end = tail.index(b"</mergeCells>", found.end())
+                    tail = (tail[:found.start()] + b'<mergeCells count="%d">' % count + tail[found.end():end]
+                            + cells + tail[end:])
+                else:
+                    close = len(b"</sheetData>")
+                    tail = (tail[:close] + b'<mergeCells count="%d">' % len(ranges) + cells + b"</mergeCells>"
+                            + tail[close:])
+                wh.write(tail)
+    os.replace(tmp, path)
