@@ -5,7 +5,6 @@ for bad input: a bad cell is an issue, a bad file is a rejected input."""
 from __future__ import annotations
 
 import collections
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,9 +13,10 @@ import pandas as pd
 
 from . import subsidy
 from .catalogue import CATALOGUE, ERROR
-from .formats.grid import ReadError, WorkbookData, read_workbook
-from .frames import Located, build_frame
-from .locate import HEADERS, OPTIONAL_FIELDS, locate
+from .formats.grid import WorkbookData
+from .frames import build_frame
+from .ingest import KINDS, Located, ingest_all
+from .locate import HEADERS, OPTIONAL_FIELDS
 from .model import InputResult, Issue, Report
 from .normalize import CATEGORY_TEXT, key, missing
 from .reference import ClusterList, default_clusters
@@ -57,24 +57,6 @@ def expand_inputs(paths: list[str | Path]) -> list[str]:
         else:
             found.setdefault(str(p.resolve()) if p.exists() else str(p), str(p))
     return sorted(found.values())
-
-
-def _read_input(i: int, path: str, issues: list[Issue],
-                book: WorkbookData | None = None) -> tuple[InputResult, list[Located]]:
-    result = InputResult(path)
-    try:
-        book = book or read_workbook(path)
-    except ReadError as exc:
-        result.status, result.reason = "rejected", exc.code
-        issues.append(Issue(path, None, None, None, exc.code, context={"detail": exc.detail}))
-        return result, []
-    if book.has_macros:  # read as data only; say so, so the city does not open it carelessly
-        issues.append(Issue(path, None, None, None, "input_has_macros"))
-    located = [Located(i, path, t, sheet_no) for sheet_no, g in enumerate(book.sheets) for t in locate(g)]
-    if not located:
-        result.status, result.reason = "rejected", "table_not_found"
-        issues.append(Issue(path, None, None, None, "table_not_found"))
-    return result, located
 
 
 def _row_issues(df: pd.DataFrame, kind: str, located: list[Located], ctx: Ctx,
@@ -211,17 +193,11 @@ def _table_json(kind: str, ents: list[Enterprise]) -> dict:
         if kind == "table1":
             d["category"] = e.category
         d.update({"rows": len(e.rows), "total": float(e.estimate.base), "subsidy": float(e.estimate.result),
-                  "capped": e.estimate.capped, "source": e.source,
-                  "items": [{k: _jsonable(v) for k, v in row.items() if k in HEADERS[kind].values()}
-                            for row in e.rows]})
+                  "capped": e.estimate.capped, "source": e.source})     # items: Report.to_dict
         items.append(d)
     return {"enterprises": items,
             "total": float(sum((e.estimate.base for e in ents), subsidy.Decimal(0))),
             "subsidy": float(sum((e.estimate.result for e in ents), subsidy.Decimal(0)))}
-
-
-def _jsonable(value):
-    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
 def _excluded(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[dict]:
@@ -265,20 +241,22 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
     paths = expand_inputs(inputs) + list(books)
     issues: list[Issue] = []
     results: list[InputResult] = []
-    located: dict[str, list[Located]] = {"table1": [], "table2": []}
-    for i, path in enumerate(paths):
-        result, found = _read_input(i, path, issues, books.get(path))
-        results.append(result)
-        for loc in found:
-            located[loc.table.kind].append(loc)
-        if progress:
-            progress(i + 1, len(paths), path)
+    located: dict[str, list[Located]] = {kind: [] for kind in KINDS}
+    columns: dict[str, dict[str, list]] = {kind: {} for kind in KINDS}
+    for item in ingest_all(paths, clusters, books, progress):
+        results.append(item.result)
+        issues.extend(item.issues)
+        for kind in KINDS:
+            cols, offset = item.columns[kind], len(located[kind])
+            located[kind].extend(item.located[kind])
+            if offset:
+                cols["tix"] = [t + offset for t in cols["tix"]]
+            for c, values in cols.items():
+                columns[kind].setdefault(c, []).extend(values)
 
     frames, accepted = {}, {}
-    for kind in ("table1", "table2"):
-        df = build_frame(kind, located[kind], clusters)
-        for loc in located[kind]:       # the frame has every value now; keep the tables' columns only
-            loc.table.records = []
+    for kind in KINDS:
+        df = build_frame(kind, columns.pop(kind))
         excluded = _row_issues(df, kind, located[kind], ctx, issues)
         excluded |= _enterprise_issues(df, kind, excluded, located[kind], rules, issues)
         df["accepted"] = ~df.index.isin(excluded)
@@ -309,6 +287,7 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
                  "innovation_projects": len(t1), "equity_projects": len(t2)},
         city=city or _infer_city(t1 + t2, frames, clusters))
     report.enterprises = {"table1": t1, "table2": t2}
+    report.item_columns = {kind: list(HEADERS[kind].values()) for kind in KINDS}
     report.excluded = _excluded(frames, issues)
     return report
 

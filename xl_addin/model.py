@@ -2,6 +2,7 @@
 single thing the CLI, the buttons and the 问题清单 sheet render."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -19,6 +20,10 @@ def shown(value: object) -> str | None:
         return None
     text = _CONTROL.sub(" ", str(value))
     return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE] + "…"
+
+
+def _jsonable(value):
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
 @dataclass
@@ -78,6 +83,9 @@ class Report:
     city: str | None = None
     enterprises: dict[str, Any] = field(default_factory=dict)  # accepted Enterprise objects, not serialised
     excluded: list[dict[str, Any]] = field(default_factory=list)  # enterprises read but not accepted
+    # kind -> the official columns of an item; the JSON's per-item rows are made from the
+    # enterprises' rows when serialised (a province's 80,000 items are not held twice)
+    item_columns: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Issue]:
@@ -90,8 +98,17 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {"inputs": [i.to_dict() for i in self.inputs],
                 "issues": [i.to_dict() for i in self.issues],
-                "table1": self.table1, "table2": self.table2, "summary": self.summary,
+                "table1": self._table("table1"), "table2": self._table("table2"), "summary": self.summary,
                 "excluded": self.excluded, "city": self.city}
+
+    def _table(self, kind: str) -> dict[str, Any]:
+        table = getattr(self, kind)
+        columns, ents = self.item_columns.get(kind), self.enterprises.get(kind)
+        if columns is None or ents is None:
+            return table
+        return {**table, "enterprises": [
+            {**d, "items": [{k: _jsonable(row[k]) for k in columns if k in row} for row in e.rows]}
+            for d, e in zip(table["enterprises"], ents)]}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"

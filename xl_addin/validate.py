@@ -203,7 +203,7 @@ def _length_rule(field: str) -> Callable:
 
 
 def _length_ctx(field: str) -> Callable:
-    from .frames import MAX_TEXT
+    from .ingest import MAX_TEXT
     return lambda row, ctx: {"length": int(row[f"{field}_len"]), "limit": MAX_TEXT}
 
 

@@ -1,0 +1,191 @@
+"""Per input: read -> locate -> columns of normalized values, and nothing kept besides.
+
+One input is independent of every other until consolidation, so this step runs file
+by file: each workbook's grid and records are dropped as soon as its rows are columns
+(a province's 1,000 workbooks are never in memory together), and large runs spread
+the files over worker processes. This module imports no pandas: a worker starts fast
+and small."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from . import normalize as nz
+from .formats.grid import ReadError, WorkbookData, read_workbook
+from .locate import HEADERS, OPTIONAL_FIELDS, Table, locate
+from .model import InputResult, Issue
+from .reference import ClusterList
+
+MAX_TEXT = 2000   # characters; far above any real cell of these tables, far below a hostile one
+KINDS = ("table1", "table2")
+PARALLEL_FROM = 24          # inputs; below this a worker pool costs more than it saves
+WORKERS_ENV = "XL_ADDIN_WORKERS"
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass
+class Located:
+    input: int        # position of the input in the sorted input list
+    path: str
+    table: Table
+    sheet_no: int = 0  # position of the sheet in its workbook
+
+
+@dataclass
+class Ingested:
+    result: InputResult
+    issues: list[Issue] = field(default_factory=list)
+    located: dict[str, list[Located]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    columns: dict[str, dict[str, list]] = field(default_factory=dict)   # kind -> frame columns
+
+
+def fields_of(kind: str) -> list[str]:
+    return list(HEADERS[kind]) + list(OPTIONAL_FIELDS[kind])
+
+
+def column_names(kind: str) -> list[str]:
+    return ["input", "path", "sheet", "row", "tix", "share_pct"] + \
+        [f"{f}_{s}" for f in fields_of(kind) for s in ("raw", "row", "val", "len")]
+
+
+def ingest(i: int, path: str, clusters: ClusterList, book: WorkbookData | None = None) -> Ingested:
+    """One input as columns (tix counts this input's tables of the kind from 0)."""
+    out = Ingested(InputResult(path))
+    try:
+        book = book or read_workbook(path)
+    except ReadError as exc:
+        out.result.status, out.result.reason = "rejected", exc.code
+        out.issues.append(Issue(path, None, None, None, exc.code, context={"detail": exc.detail}))
+        out.columns = {kind: frame_columns(kind, [], clusters) for kind in KINDS}
+        return out
+    if book.has_macros:  # read as data only; say so, so the city does not open it carelessly
+        out.issues.append(Issue(path, None, None, None, "input_has_macros"))
+    for sheet_no, grid in enumerate(book.sheets):
+        for table in locate(grid):
+            out.located[table.kind].append(Located(i, path, table, sheet_no))
+    if not any(out.located.values()):
+        out.result.status, out.result.reason = "rejected", "table_not_found"
+        out.issues.append(Issue(path, None, None, None, "table_not_found"))
+    for kind in KINDS:
+        out.columns[kind] = frame_columns(kind, out.located[kind], clusters)
+        for loc in out.located[kind]:     # the columns have every value now
+            loc.table.records = []
+    return out
+
+
+def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> dict[str, list]:
+    """Column lists (not a dict per row: 80,000 rows x 40 columns as dicts would cost a few
+    hundred MB for a moment): where each row came from, and per field the raw text as typed,
+    the row the value came from (inherited enterprise cells point at the block's first row)
+    and the value; then the normalized columns."""
+    cols: dict[str, list] = {c: [] for c in column_names(kind)}
+    base = [cols[c] for c in ("input", "path", "sheet", "row", "tix", "share_pct")]
+    per_field = [(f, cols[f"{f}_raw"], cols[f"{f}_row"], cols[f"{f}_val"], cols[f"{f}_len"])
+                 for f in fields_of(kind)]
+    display = nz.display
+    for tix, loc in enumerate(located):
+        for rec in loc.table.records:
+            for lst, v in zip(base, (loc.input, loc.path, loc.table.sheet, rec.row, tix, "share" in rec.percent)):
+                lst.append(v)
+            for f, raw, row, val, length in per_field:
+                v = rec.values.get(f)
+                if isinstance(v, str) and len(v) > MAX_TEXT:
+                    length.append(len(v))
+                    v = v[:MAX_TEXT]
+                else:
+                    length.append(None)
+                raw.append((v.strip() or None) if isinstance(v, str) else display(v))   # display(), fast path
+                row.append(rec.rows.get(f, rec.row))
+                val.append(v)
+    _normalize(cols, kind, clusters)
+    return cols
+
+
+def _normalize(cols: dict[str, list], kind: str, clusters: ClusterList) -> None:
+    cols["name"] = list(cols["name_raw"])
+    cols["name_key"] = [nz.key(v) or None for v in cols["name_val"]]
+    cols["county"] = [clusters.match_county(v) for v in cols["county_val"]]
+    cols["city"] = [clusters.match_city(v) for v in cols["city_val"]]
+    matched = [clusters.match_cluster(v, c) for v, c in zip(cols["cluster_val"], cols["county"])]
+    cols["cluster"] = [m.name if m else None for m in matched]
+    cols["cluster_county"] = [m.county if m else None for m in matched]
+    if kind == "table1":
+        cols["category"] = [nz.enterprise_category(v) for v in cols["category_val"]]
+        cols["equip_cat"] = [nz.equipment_category(v) for v in cols["equipment_val"]]
+        cols["unit_price"] = [nz.amount(v) for v in cols["unit_price_val"]]
+        cols["total"] = [nz.amount(v) for v in cols["total_val"]]
+    else:
+        cols["amount"] = [nz.amount(v) for v in cols["amount_val"]]
+        cols["share"] = [nz.percent(v, "%" if pct else None) for v, pct in zip(cols["share_val"], cols["share_pct"])]
+        cols["agreement"] = [nz.date(v) for v in cols["agreement_date_val"]]
+        cols["exit"] = [nz.date(v) for v in cols["exit_date_val"]]
+        cols["founded"] = [nz.date(v) for v in cols["founded_val"]]
+
+
+# --- many inputs -------------------------------------------------------------------------
+_worker_clusters: ClusterList | None = None
+
+
+def _worker_init(clusters: ClusterList) -> None:
+    global _worker_clusters
+    _worker_clusters = clusters
+
+
+def _worker_ingest(job: tuple[int, str]) -> Ingested:
+    return ingest(job[0], job[1], _worker_clusters)
+
+
+def workers_for(inputs: int) -> int:
+    """Worker processes for a run (0: in this process). XL_ADDIN_WORKERS overrides."""
+    wanted = os.environ.get(WORKERS_ENV, "").strip()
+    if wanted.isdigit():
+        n = int(wanted)
+    else:
+        n = 0 if inputs < PARALLEL_FROM else min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                                                 else os.cpu_count() or 1, 8)
+    return 0 if n < 2 or inputs < 2 else min(n, inputs)
+
+
+def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None,
+               progress: Progress | None = None) -> Iterator[Ingested]:
+    """Ingested inputs in input order. Files go to a pool of worker processes when the run
+    is large (the main process then never holds a grid); books already in memory, from
+    the Excel buttons, are read here."""
+    books = books or {}
+    files = [(i, p) for i, p in enumerate(paths) if p not in books]
+    done = 0
+
+    def report(item: Ingested) -> Ingested:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(paths), item.result.path)
+        return item
+
+    parallel = _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else None
+    results = parallel if parallel is not None else (ingest(i, p, clusters) for i, p in files)
+    pending = iter(results)
+    for i, path in enumerate(paths):
+        yield report(ingest(i, path, clusters, books[path]) if path in books else next(pending))
+
+
+def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -> Iterable[Ingested] | None:
+    if workers < 2:
+        return None
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    # forkserver/spawn: workers start from a clean interpreter (never a copy of a caller that
+    # may hold threads, such as Excel's or a progress bar's), importing only this module.
+    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    context = mp.get_context(method)
+    if method == "forkserver":
+        context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(clusters,))
+    chunk = max(1, min(16, len(files) // (workers * 8)))
+
+    def results() -> Iterator[Ingested]:
+        with pool:
+            yield from pool.map(_worker_ingest, files, chunksize=chunk)
+    return results()
