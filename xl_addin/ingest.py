@@ -45,8 +45,8 @@ def fields_of(kind: str) -> list[str]:
 
 
 def column_names(kind: str) -> list[str]:
-    return ["input", "path", "sheet", "row", "tix", "share_pct"] + \
-        [f"{f}_{s}" for f in fields_of(kind) for s in ("raw", "row", "val", "len")]
+    return ["input", "path", "sheet", "row", "tix", "share_pct", "formula", "long"] + \
+        [f"{f}_{s}" for f in fields_of(kind) for s in ("raw", "row", "val")]
 
 
 def ingest(i: int, path: str, clusters: ClusterList, book: WorkbookData | None = None) -> Ingested:
@@ -76,29 +76,39 @@ def ingest(i: int, path: str, clusters: ClusterList, book: WorkbookData | None =
 
 def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> dict[str, list]:
     """Column lists (not a dict per row: 80,000 rows x 40 columns as dicts would cost a few
-    hundred MB for a moment): where each row came from, and per field the raw text as typed,
-    the row the value came from (inherited enterprise cells point at the block's first row)
-    and the value; then the normalized columns."""
+    hundred MB for a moment): where each row came from, and per field the raw text as typed
+    and the row the value came from (inherited enterprise cells point at the block's first
+    row); then the normalized columns. Per row, `formula` names the fields holding formula
+    text and `long` the fields cut at MAX_TEXT (with their length); both are almost always
+    None. The cell values themselves are dropped once normalized."""
     cols: dict[str, list] = {c: [] for c in column_names(kind)}
     base = [cols[c] for c in ("input", "path", "sheet", "row", "tix", "share_pct")]
-    per_field = [(f, cols[f"{f}_raw"], cols[f"{f}_row"], cols[f"{f}_val"], cols[f"{f}_len"])
-                 for f in fields_of(kind)]
+    formula, long = cols["formula"], cols["long"]
+    per_field = [(f, cols[f"{f}_raw"], cols[f"{f}_row"], cols[f"{f}_val"]) for f in fields_of(kind)]
     display = nz.display
     for tix, loc in enumerate(located):
         for rec in loc.table.records:
             for lst, v in zip(base, (loc.input, loc.path, loc.table.sheet, rec.row, tix, "share" in rec.percent)):
                 lst.append(v)
-            for f, raw, row, val, length in per_field:
+            formulas, lengths = None, None
+            for f, raw, row, val in per_field:
                 v = rec.values.get(f)
-                if isinstance(v, str) and len(v) > MAX_TEXT:
-                    length.append(len(v))
-                    v = v[:MAX_TEXT]
+                if isinstance(v, str):
+                    if len(v) > MAX_TEXT:
+                        lengths = {**(lengths or {}), f: len(v)}
+                        v = v[:MAX_TEXT]
+                    if v[:1] == "=" or (v[:1].isspace() and v.lstrip().startswith("=")):
+                        formulas = (*(formulas or ()), f)
+                    raw.append(v.strip() or None)
                 else:
-                    length.append(None)
-                raw.append((v.strip() or None) if isinstance(v, str) else display(v))   # display(), fast path
+                    raw.append(display(v))       # display(), fast path for text above
                 row.append(rec.rows.get(f, rec.row))
                 val.append(v)
+            formula.append(formulas)
+            long.append(lengths)
     _normalize(cols, kind, clusters)
+    for f in fields_of(kind):
+        del cols[f"{f}_val"]
     return cols
 
 

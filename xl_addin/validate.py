@@ -7,7 +7,9 @@ lazy validation collects every failure. Failure indexes map back to rows.
 """
 from __future__ import annotations
 
+import functools
 import math
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -171,14 +173,28 @@ def unit_price_plausible(df, ctx):
 
 
 def _keyword(text, ctx) -> str | None:
+    """The first excluded keyword (in the rules' order) in the text, ignoring case."""
     if not isinstance(text, str):
         return None
     upper = text.upper()
     return next((k for k in ctx.rules.excluded_keywords if k.upper() in upper), None)
 
 
+@functools.lru_cache(maxsize=8)
+def _any_keyword(keywords: tuple[str, ...]) -> re.Pattern | None:
+    """One pattern for 'some keyword occurs' (the same test as _keyword, one pass per cell)."""
+    return re.compile("|".join(re.escape(k.upper()) for k in keywords)) if keywords else None
+
+
 def _excluded_rule(field: str) -> Callable:
-    return lambda df, ctx: pd.Series([_keyword(t, ctx) is None for t in df[f"{field}_raw"]], index=df.index)
+    def passes(df, ctx):
+        pattern = _any_keyword(tuple(ctx.rules.excluded_keywords))
+        if pattern is None:
+            return pd.Series(True, index=df.index)
+        search = pattern.search
+        return pd.Series([not (isinstance(t, str) and search(t.upper())) for t in df[f"{field}_raw"]],
+                         index=df.index)
+    return passes
 
 
 for _field in ("equipment", "purpose"):
@@ -194,17 +210,18 @@ def total_is_multiple(df, ctx):
 
 
 def _formula_rule(field: str) -> Callable:
-    return lambda df, ctx: pd.Series([not (isinstance(v, str) and v.lstrip().startswith("="))
-                                      for v in df[f"{field}_val"]], index=df.index)
+    # ingest names, per row, the fields whose text starts with "=" (after spaces)
+    return lambda df, ctx: pd.Series([f is None or field not in f for f in df["formula"]], index=df.index)
 
 
 def _length_rule(field: str) -> Callable:
-    return lambda df, ctx: df[f"{field}_len"].isna()
+    # ingest names, per row, the fields cut at MAX_TEXT, with their length
+    return lambda df, ctx: pd.Series([n is None or field not in n for n in df["long"]], index=df.index)
 
 
 def _length_ctx(field: str) -> Callable:
     from .ingest import MAX_TEXT
-    return lambda row, ctx: {"length": int(row[f"{field}_len"]), "limit": MAX_TEXT}
+    return lambda row, ctx: {"length": int(row["long"][field]), "limit": MAX_TEXT}
 
 
 for _kind in HEADERS:
