@@ -91,59 +91,87 @@ def _enterprise_issues(df: pd.DataFrame, kind: str, excluded: set, located: list
     left = df[~df.index.isin(excluded) & df["name_key"].notna()]
     dropped: set = set()
     fields = ["name", "total", "category"] if kind == "table1" else ["name"]
-    columns = ["ix", "path", "sheet", "tix", "input", "name_key", "category", "total"] + \
-        [f"{f}_{s}" for f in fields for s in ("row", "raw")]
-    columns = [c for c in columns if c in left.columns or c == "ix"]
-    left = left.assign(ix=left.index)
+    names = ["path", "sheet", "tix", "input", "name_key", "name"] + \
+        (["category", "total"] if kind == "table1" else []) + [f"{f}_{s}" for f in fields for s in ("row", "raw")]
+    col = {c: left[c].tolist() for c in names}
+    index = left.index.tolist()
+    category, path = col.get("category"), col["path"]
 
-    def issue(rows: list[dict], f: str, code: str, context: dict, at: dict | None = None):
+    def issue(rows: list[int], f: str, code: str, context: dict, at: int | None = None):
         at = rows[0] if at is None else at
-        r = int(at[f"{f}_row"])
-        cell = located[int(at["tix"])].table.cell(f, r)
-        issues.append(Issue(at["path"], at["sheet"], r, _header(kind, f), code, cell,
-                            at[f"{f}_raw"], {"name": at["name"], **context}))
-        dropped.update(row["ix"] for row in rows)
+        r = int(col[f"{f}_row"][at])
+        cell = located[int(col["tix"][at])].table.cell(f, r)
+        issues.append(Issue(path[at], col["sheet"][at], r, _header(kind, f), code, cell,
+                            col[f"{f}_raw"][at], {"name": col["name"][at], **context}))
+        dropped.update(index[j] for j in rows)
 
-    groups = _groups(left, ("input", "name_key"), columns + ["name"])
+    groups = _positions(col["input"], col["name_key"])
     for rows in groups.values():
         if kind == "table1":
-            categories = list(dict.fromkeys(r["category"] for r in rows if r["category"]))
+            categories = list(dict.fromkeys(category[j] for j in rows if category[j]))
             if len(categories) > 1:
-                odd = next(r for r in rows if r["category"] != categories[0])
+                odd = next(j for j in rows if category[j] != categories[0])
                 issue(rows, "category", "mixed_enterprise_category",
                       {"categories": "”和“".join(CATEGORY_TEXT[c] for c in categories)}, at=odd)
-            total = subsidy.total([r["total"] for r in rows])
+            total = subsidy.total([col["total"][j] for j in rows])
             if total < subsidy.money(rules.min_total):
                 issue(rows, "total", "below_threshold", {"total": f"{total}", "threshold": f"{rules.min_total:g}"})
-    by_name: dict[str, dict[str, list[dict]]] = {}
+    by_name: dict[str, dict[str, list[int]]] = {}
     for (_, name_key), rows in groups.items():
-        for row in rows:
-            by_name.setdefault(name_key, {}).setdefault(row["path"], []).append(row)
+        for j in rows:
+            by_name.setdefault(name_key, {}).setdefault(path[j], []).append(j)
     for per_path in by_name.values():
         if len(per_path) < 2:
             continue
-        for path, rows in per_path.items():
-            others = "、".join(Path(p).name for p in per_path if p != path)
+        for p, rows in per_path.items():
+            others = "、".join(Path(o).name for o in per_path if o != p)
             issue(rows, "name", "duplicate_enterprise", {"others": others})
     return dropped
 
 
-def _official_row(kind: str, row: dict, county_city: dict) -> dict:
-    out = {header: row[f"{f}_raw"] for f, header in HEADERS[kind].items()}
+def _positions(*keys: list) -> dict[tuple, list[int]]:
+    """Row positions grouped by the key columns, groups and rows in frame order (plain
+    Python: the frames here are long and the groups tiny, where pandas' groupby is slowest)."""
+    groups: dict[tuple, list[int]] = {}
+    for i, k in enumerate(zip(*keys)):
+        groups.setdefault(k, []).append(i)
+    return groups
+
+
+def _number(value) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def _official_rows(kind: str, df: pd.DataFrame, county_city: dict) -> list[dict]:
+    """The accepted rows as official header -> value, in the official column order."""
+    headers = list(HEADERS[kind].values())
+    raws = zip(*(df[f"{f}_raw"].tolist() for f in HEADERS[kind]))      # raw text: str or None
     if kind == "table1":
-        out["所在县（市）"] = row["county"]
-        out["申报单位类别"] = CATEGORY_TEXT[row["category"]]
-        out["单价"], out["总价"] = float(row["unit_price"]), float(row["total"])
-        out["所在地市"] = county_city.get(row["county"])
-    else:
-        out["所在地市"] = row["city"]
-        out["所在县(市、区）"] = row["county"]
-        out["签订股权协议时间"] = row["agreement"]
-        out["投资金额"], out["占股比例%"] = float(row["amount"]), float(row["share"])
-        out["退出时间"] = row["exit"] or row["exit_date_raw"]
-        out["成立时间"] = row["founded"]
-    out["所属集群"] = row["cluster"]
-    return {k: None if missing(v) else v for k, v in out.items()}
+        extra = zip(*(df[c].tolist() for c in ("county", "category", "unit_price", "total", "cluster")))
+        out = []
+        for raw, (county, category, unit_price, total, cluster) in zip(raws, extra):
+            row = dict(zip(headers, raw))
+            row["所在县（市）"] = county
+            row["申报单位类别"] = CATEGORY_TEXT[category]
+            row["单价"], row["总价"] = _number(unit_price), _number(total)
+            row["所在地市"] = county_city.get(county)
+            row["所属集群"] = cluster
+            out.append(row)
+        return out
+    extra = zip(*(df[c].tolist() for c in ("county", "city", "agreement", "amount", "share", "exit", "exit_date_raw",
+                                           "founded", "cluster")))
+    out = []
+    for raw, (county, city, agreement, amount, share, exit_, exit_raw, founded, cluster) in zip(raws, extra):
+        row = dict(zip(headers, raw))
+        row["所在地市"] = city
+        row["所在县(市、区）"] = county
+        row["签订股权协议时间"] = agreement
+        row["投资金额"], row["占股比例%"] = _number(amount), _number(share)
+        row["退出时间"] = exit_ or exit_raw
+        row["成立时间"] = founded
+        row["所属集群"] = cluster
+        out.append(row)
+    return out
 
 
 def _groups(df: pd.DataFrame, by: tuple[str, ...], columns: list[str]) -> dict[tuple, list[dict]]:
@@ -160,22 +188,21 @@ def _groups(df: pd.DataFrame, by: tuple[str, ...], columns: list[str]) -> dict[t
 def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList) -> list[Enterprise]:
     out = []
     county_city = clusters.county_city
-    raw = [f"{f}_raw" for f in HEADERS[kind]]
-    extra = ["county", "category", "unit_price", "total", "cluster", "name", "path"] if kind == "table1" else \
-        ["county", "city", "agreement", "amount", "share", "exit", "exit_date_raw", "founded", "cluster", "name",
-         "path"]
-    for rows in _groups(df, ("input", "name_key"), raw + extra).values():
+    official = _official_rows(kind, df, county_city)
+    col = {c: df[c].tolist() for c in ("input", "name_key", "name", "county", "cluster", "path", "category",
+                                        "total", "amount", "founded", "agreement") if c in df}
+    for rows in _positions(col["input"], col["name_key"]).values():
         first = rows[0]
-        county = first["county"]
-        ent = Enterprise(kind, first["name"], county, county_city.get(county), first["cluster"], first["path"],
-                         [_official_row(kind, r, county_city) for r in rows])
+        county = col["county"][first]
+        ent = Enterprise(kind, col["name"][first], county, county_city.get(county), col["cluster"][first],
+                         col["path"][first], [official[j] for j in rows])
         if kind == "table1":
-            ent.category = first["category"]
-            ent.estimate = subsidy.equipment(subsidy.total([r["total"] for r in rows]), ent.category, rules)
+            ent.category = col["category"][first]
+            ent.estimate = subsidy.equipment(subsidy.total([col["total"][j] for j in rows]), ent.category, rules)
         else:
-            founded = next((r["founded"] for r in rows if r["founded"]), None)
-            ent.estimate = subsidy.equity(subsidy.total([r["amount"] for r in rows]), founded,
-                                          [r["agreement"] for r in rows if r["agreement"]], rules)
+            founded = next((col["founded"][j] for j in rows if col["founded"][j]), None)
+            ent.estimate = subsidy.equity(subsidy.total([col["amount"][j] for j in rows]), founded,
+                                          [col["agreement"][j] for j in rows if col["agreement"][j]], rules)
         out.append(ent)
     rank = clusters.county_rank
     # County in cluster-list order, then input order, then position in the input.
@@ -265,12 +292,14 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
 
     by_path = {r.path: r for r in results}
     for df in frames.values():
-        for path, rows in df.groupby("path"):
-            r = by_path[path]
-            r.rows_read += len(rows)
-            r.rows_accepted += int(rows["accepted"].sum())
-            r.rows_rejected += int((~rows["accepted"]).sum())
-            r.counties = sorted(set(r.counties) | {c for c in rows["county"] if c},
+        accepted_rows, counties = df["accepted"].tolist(), df["county"].tolist()
+        for path, rows in _positions(df["path"].tolist()).items():
+            r = by_path[path[0]]
+            n, ok = len(rows), sum(accepted_rows[j] for j in rows)
+            r.rows_read += n
+            r.rows_accepted += ok
+            r.rows_rejected += n - ok
+            r.counties = sorted(set(r.counties) | {counties[j] for j in rows if counties[j]},
                                 key=lambda c: clusters.county_rank.get(c, 0))
 
     order = {p: i for i, p in enumerate(paths)}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from . import normalize as nz
 from .formats.grid import ReadError, WorkbookData, read_workbook
@@ -173,14 +173,23 @@ def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, Workboo
             progress(done, len(paths), item.result.path)
         return item
 
-    parallel = _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else None
-    results = parallel if parallel is not None else (ingest(i, p, clusters) for i, p in files)
-    pending = iter(results)
+    pending = _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else None
     for i, path in enumerate(paths):
-        yield report(ingest(i, path, clusters, books[path]) if path in books else next(pending))
+        if path in books:
+            yield report(ingest(i, path, clusters, books[path]))
+            continue
+        item = None
+        if pending is not None:
+            try:
+                item = next(pending)
+            except Exception as exc:    # a worker died (killed, out of memory, or a script that
+                if type(exc).__name__ != "BrokenProcessPool":   # starts runs without a __main__ guard)
+                    raise
+                pending = None          # finish in this process: same results, only slower
+        yield report(item if item is not None else ingest(i, path, clusters))
 
 
-def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -> Iterable[Ingested] | None:
+def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -> Iterator[Ingested] | None:
     if workers < 2:
         return None
     import multiprocessing as mp

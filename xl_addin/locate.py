@@ -177,7 +177,8 @@ def _is_unlabeled_sum(values: dict[str, object], amount_field: str, sums: tuple[
 
 def classify(kind: str, values: dict[str, object], row: list[object]) -> str:
     """data | blank | total | note | caption | placeholder"""
-    present = {f: v for f, v in values.items() if not is_blank(v)}
+    # not is_blank(v), inlined: this runs for every row of every table
+    present = {f: v for f, v in values.items() if v is not None and (v.strip() if type(v) is str else v == v)}
     if not present:
         return "blank"
     first = _first_text(row)
@@ -238,8 +239,8 @@ def locate(grid) -> list[Table]:
                 if isinstance(v, str) and not v.strip():
                     v = None
                 values[f], sources[f] = v, src + 1
-            own = {f: v for f, v in values.items() if sources[f] == r + 1}
-            if all(is_blank(v) for v in own.values()):
+            # values are None or non-blank here (blank text became None above); NaN is blank too
+            if not any(v is not None and v == v and sources[f] == r + 1 for f, v in values.items()):
                 continue   # nothing of its own: merged enterprise cells over an empty row
             if classify(kind, values, row) != "data":
                 continue

@@ -78,11 +78,12 @@ class _Writer:
         else:
             ws.write_string(r, c, safe_text(value), f)
 
-    def row(self, ws, r: int, values: list, fmts: list[str]) -> None:
-        """One row; runs of cells with the same format go in one call (the per-call cost
-        of the writer dominates a large summary). Dates and booleans go cell by cell."""
-        start, run, run_fmt = 0, [], None
-        for c, v in enumerate(values):
+    def row(self, ws, r: int, values: list, fmts: list[str], first: int = 0) -> None:
+        """Cells of one row from column `first` on; runs of cells with the same format go
+        in one call (the per-call cost of the writer dominates a large summary). Dates and
+        booleans go cell by cell."""
+        start, run, run_fmt = first, [], None
+        for c, v in enumerate(values, start=first):
             t = type(v)
             if t is str:
                 if not v.isprintable():         # rare: line breaks, control characters
@@ -94,9 +95,9 @@ class _Writer:
                 if run:
                     ws.write_row(r, start, run, self.f[run_fmt])
                 run, run_fmt = [], None
-                self.cell(ws, r, c, v, fmts[c])       # dates, booleans, anything else
+                self.cell(ws, r, c, v, fmts[c - first])       # dates, booleans, anything else
                 continue
-            fmt = fmts[c]
+            fmt = fmts[c - first]
             if fmt != run_fmt or not run:
                 if run:
                     ws.write_row(r, start, run, self.f[run_fmt])
@@ -154,7 +155,8 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
         w.cell(ws, header, c, name, "head")
     block_fmt = {c: "int" if col == "序号" else "text" if col == "企业名称" else "center"
                  for c, col in enumerate(columns) if col in merged}
-    item_cols = [(c, col, col in AMOUNTS) for c, col in enumerate(columns) if col not in merged]
+    block_runs = _runs([(c, "block") for c in block_fmt])
+    item_runs = _runs([(c, "money" if col in AMOUNTS else "text") for c, col in enumerate(columns) if col not in merged])
     r = header + 1
     for no, ent in enumerate(enterprises, start=1):
         values = sheets.enterprise_values(ent, no)
@@ -163,21 +165,38 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
             if last > r:
                 ws.merge_cells(r, c, last, c, w.f[fmt])
         for i, item in enumerate(ent.rows):
-            cells = [None] * ncols
-            fmts = ["center"] * ncols         # the blanks under a merged block cell
-            if i == 0:
-                for c, fmt in block_fmt.items():
-                    cells[c], fmts[c] = values[columns[c]], fmt
-            for c, col, amount in item_cols:
-                v = cells[c] = item.get(col)
-                fmts[c] = "money" if amount and type(v) is float else "text"
-            w.row(ws, r + i, cells, fmts)
+            for start, cols, _ in block_runs:
+                if i == 0:
+                    w.row(ws, r, [values[columns[c]] for c in cols], [block_fmt[c] for c in cols], start)
+                else:                          # the blanks under the merged block cells
+                    ws.write_row(r + i, start, [None] * len(cols), w.f["center"])
+            for start, cols, fmt in item_runs:
+                cells = [item.get(columns[c]) for c in cols]
+                if fmt == "text" and all(v is None or type(v) is str for v in cells):
+                    ws.write_row(r + i, start, [(v if v.isprintable() else safe_text(v)) or None
+                                                if v is not None else None for v in cells], w.f["text"])
+                elif fmt == "money" and all(type(v) is float for v in cells):
+                    ws.write_row(r + i, start, cells, w.f["money"])
+                else:                          # dates, text in an amount column ...: cell by cell
+                    w.row(ws, r + i, cells, ["money" if fmt == "money" and type(v) is float else "text"
+                                             for v in cells], start)
         r = last + 1
     total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
         if enterprises else 0
     w.row(ws, r, ["合计"] + [float(total) if col == amount_col else None for col in columns[1:]],
           ["total"] + ["total_money" if col == amount_col else "total" for col in columns[1:]])
     w.page(ws, header, ncols, _widths(columns, [row for e in enterprises[:2000] for row in e.rows]))
+
+
+def _runs(columns: list[tuple[int, str]]) -> list[tuple[int, list[int], str]]:
+    """Consecutive columns of the same kind: (first column, columns, kind)."""
+    runs: list[tuple[int, list[int], str]] = []
+    for c, kind in columns:
+        if runs and runs[-1][2] == kind and runs[-1][1][-1] == c - 1:
+            runs[-1][1].append(c)
+        else:
+            runs.append((c, [c], kind))
+    return runs
 
 
 def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
