@@ -4,7 +4,7 @@
     python benchmarks/run.py --n 5 --reps 1    # smoke run (the test suite does this)
 
 Every measurement is a new process (wall time; peak memory: the larger of wait4's peak
-RSS and the summed RSS of its whole process tree, sampled), repeated --reps
+RSS and the PSS summed over its whole process tree, sampled), repeated --reps
 times; medians are printed with the ratios the targets are stated in:
 
   1 limit        import pandas + pandera, read all sheets with calamine, write the rows
@@ -77,33 +77,43 @@ def one_workbook(rows: int, folder: Path) -> Path:
     return path
 
 
-PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 4096 / 2**20
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: private pages plus a fair share of pages shared with other
+    processes (a forked worker shares the parent's imported modules)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants (worker pools included), summed."""
-    parent, rss = {}, {}
+def tree_pss_mb(root: int) -> float:
+    """Memory of a process and all its descendants (worker pools included), summed as PSS,
+    so pages shared between them are counted once."""
+    parent = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat", "rb") as fh:
-                fields = fh.read().rsplit(b")", 1)[1].split()
+                parent[int(entry)] = int(fh.read().rsplit(b")", 1)[1].split()[1])
         except OSError:
             continue
-        parent[int(entry)], rss[int(entry)] = int(fields[1]), int(fields[21])
     tree, grew = {root}, True
     while grew:
         more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
         tree |= more
         grew = bool(more)
-    return sum(rss.get(pid, 0) for pid in tree) * PAGE_MB
+    return sum(_pss_mb(pid) for pid in tree)
 
 
 def measure(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak MB) of one new process. Peak memory is the larger of the process's
-    own peak RSS (wait4) and the sum over its process tree sampled every 20 ms, so work
-    spread over worker processes is counted in full."""
+    own peak RSS (wait4) and the PSS summed over its process tree, sampled every 20 ms, so
+    work spread over worker processes is counted in full."""
     tree_peak = 0.0
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -113,7 +123,7 @@ def measure(cmd: list[str]) -> tuple[float, float]:
             if pid:
                 break
             if os.path.isdir("/proc"):
-                tree_peak = max(tree_peak, tree_rss_mb(proc.pid))
+                tree_peak = max(tree_peak, tree_pss_mb(proc.pid))
             time.sleep(0.02)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

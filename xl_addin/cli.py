@@ -39,11 +39,14 @@ def _run(inputs, rules_path, city=None):
         return run(paths, rules, city=city)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    # Redrawn on each file rather than by rich's refresh thread: a process with one thread
+    # can hand files to forked workers (see ingest).
     with Progress(TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.description}"), console=_console(stderr=True), transient=True) as bar:
+                  TextColumn("{task.description}"), console=_console(stderr=True), transient=True,
+                  auto_refresh=False) as bar:
         task = bar.add_task("", total=len(paths))
-        return run(paths, rules, city=city,
-                   progress=lambda done, total, path: bar.update(task, completed=done, description=Path(path).name))
+        return run(paths, rules, city=city, progress=lambda done, total, path: bar.update(
+            task, completed=done, description=Path(path).name, refresh=True))
 
 
 def _print_issues(report, limit: int = 40) -> None:

@@ -193,11 +193,18 @@ def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -
     if workers < 2:
         return None
     import multiprocessing as mp
+    import sys
+    import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    # forkserver/spawn: workers start from a clean interpreter (never a copy of a caller that
-    # may hold threads, such as Excel's or a progress bar's), importing only this module.
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    # Linux, one thread: fork (instant, and the workers share the imported modules' memory).
+    # Otherwise (Excel's or a progress bar's threads, Windows, macOS) workers start from a clean
+    # interpreter that imports only this module.
+    methods = mp.get_all_start_methods()
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
+        method = "fork"
+    else:
+        method = "forkserver" if "forkserver" in methods else "spawn"
     context = mp.get_context(method)
     if method == "forkserver":
         context.set_forkserver_preload([__name__])

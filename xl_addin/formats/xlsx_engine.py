@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -206,7 +207,8 @@ def add_merges(path: str | Path, merges: dict[str, list[tuple[int, int, int, int
         for info in src.infolist():
             ranges = merges.get(info.filename)
             if ranges is None:
-                dst.writestr(info, src.read(info), compresslevel=1)
+                with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
+                    shutil.copyfileobj(fh, wh, 1 << 20)
                 continue
             with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
                 tail = b""
