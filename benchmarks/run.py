@@ -90,9 +90,7 @@ def _pss_mb(pid: int) -> float:
     return 0.0
 
 
-def tree_pss_mb(root: int) -> float:
-    """Memory of a process and all its descendants (worker pools included), summed as PSS,
-    so pages shared between them are counted once."""
+def descendants(root: int) -> set[int]:
     parent = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -107,14 +105,14 @@ def tree_pss_mb(root: int) -> float:
         more = {pid for pid, ppid in parent.items() if ppid in tree} - tree
         tree |= more
         grew = bool(more)
-    return sum(_pss_mb(pid) for pid in tree)
+    return tree - {root}
 
 
 def measure(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak MB) of one new process. Peak memory is the larger of the process's
-    own peak RSS (wait4) and the PSS summed over its process tree, sampled every 20 ms, so
-    work spread over worker processes is counted in full."""
-    tree_peak = 0.0
+    own peak RSS (wait4) and the PSS summed over its process tree, sampled while it has worker
+    processes, so work spread over workers is counted in full."""
+    tree_peak, last_pss = 0.0, 0.0
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -122,9 +120,16 @@ def measure(cmd: list[str]) -> tuple[float, float]:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            if os.path.isdir("/proc"):
-                tree_peak = max(tree_peak, tree_pss_mb(proc.pid))
-            time.sleep(0.02)
+            # Only while the process has workers, and at most 5 times a second: reading PSS
+            # walks page tables, which would slow the process being measured. A process alone
+            # is measured exactly by wait4 below.
+            now = time.perf_counter()
+            if os.path.isdir("/proc") and now - last_pss > 0.2:
+                children = descendants(proc.pid)
+                if children:
+                    tree_peak = max(tree_peak, sum(_pss_mb(p) for p in children | {proc.pid}))
+                    last_pss = now
+            time.sleep(0.05)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode not in (0, 1):     # 1 = finished with issues found, still a full run
