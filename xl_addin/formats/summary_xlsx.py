@@ -157,6 +157,9 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
                  for c, col in enumerate(columns) if col in merged}
     block_runs = _runs([(c, "block") for c in block_fmt])
     item_runs = _runs([(c, "money" if col in AMOUNTS else "text") for c, col in enumerate(columns) if col not in merged])
+    # the column where a block run meets a text run: a continuation row writes its blanks
+    # (same border as text) and the texts in one call
+    joins = item_runs[0][0] if item_runs and item_runs[0][2] == "text" else -1
     r = header + 1
     for no, ent in enumerate(enterprises, start=1):
         values = sheets.enterprise_values(ent, no)
@@ -165,17 +168,26 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
             if last > r:
                 ws.merge_cells(r, c, last, c, w.f[fmt])
         for i, item in enumerate(ent.rows):
+            pending: list = []        # blanks under the merged block cells, sent with the next text run
             for start, cols, _ in block_runs:
                 if i == 0:
                     w.row(ws, r, [values[columns[c]] for c in cols], [block_fmt[c] for c in cols], start)
-                else:                          # the blanks under the merged block cells
-                    ws.write_row(r + i, start, [None] * len(cols), w.f["center"])
+                elif start + len(cols) == joins:
+                    pending = [None] * len(cols)
+                else:
+                    ws.write_row(r + i, start, [None] * len(cols), w.f["text"])
             for start, cols, fmt in item_runs:
                 cells = [item.get(columns[c]) for c in cols]
                 if fmt == "text" and all(v is None or type(v) is str for v in cells):
-                    ws.write_row(r + i, start, [(v if v.isprintable() else safe_text(v)) or None
-                                                if v is not None else None for v in cells], w.f["text"])
-                elif fmt == "money" and all(type(v) is float for v in cells):
+                    texts = [(v if v.isprintable() else safe_text(v)) or None if v is not None else None
+                             for v in cells]
+                    ws.write_row(r + i, start - len(pending), pending + texts, w.f["text"])
+                    pending = []
+                    continue
+                if pending:
+                    ws.write_row(r + i, start - len(pending), pending, w.f["text"])
+                    pending = []
+                if fmt == "money" and all(type(v) is float for v in cells):
                     ws.write_row(r + i, start, cells, w.f["money"])
                 else:                          # dates, text in an amount column ...: cell by cell
                     w.row(ws, r + i, cells, ["money" if fmt == "money" and type(v) is float else "text"
