@@ -91,9 +91,12 @@ def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> d
             for lst, v in zip(base, (loc.input, loc.path, loc.table.sheet, rec.row, tix, "share" in rec.percent)):
                 lst.append(v)
             formulas, lengths = None, None
+            values, sources, own = rec.values, rec.rows, rec.row
             for f, raw, row, val in per_field:
-                v = rec.values.get(f)
-                if isinstance(v, str):
+                v = values.get(f)
+                if v is None:
+                    raw.append(None)
+                elif isinstance(v, str):
                     if len(v) > MAX_TEXT:
                         lengths = {**(lengths or {}), f: len(v)}
                         v = v[:MAX_TEXT]
@@ -101,8 +104,8 @@ def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> d
                         formulas = (*(formulas or ()), f)
                     raw.append(v.strip() or None)
                 else:
-                    raw.append(display(v))       # display(), fast path for text above
-                row.append(rec.rows.get(f, rec.row))
+                    raw.append(display(v))       # display(), fast paths for None and text above
+                row.append(sources.get(f, own))
                 val.append(v)
             formula.append(formulas)
             long.append(lengths)

@@ -159,18 +159,18 @@ def _first_text(row: list[object]) -> str:
     return ""
 
 
-def _is_column_numbers(values: list[object]) -> bool:
-    """A row '1 2 3 4 …' under the header that numbers the columns."""
-    nums = [v for v in values if not is_blank(v)]
+def _is_column_numbers(nums: list[object]) -> bool:
+    """A row '1 2 3 4 …' under the header that numbers the columns (nums: its non-blank values)."""
     return len(nums) >= 4 and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in nums) \
         and [int(v) for v in nums] == list(range(int(nums[0]), int(nums[0]) + len(nums)))
 
 
 def _is_unlabeled_sum(values: dict[str, object], amount_field: str, sums: tuple[float, ...]) -> bool:
     """A row holding nothing but a number equal to the block's or the table's running sum."""
-    present = [f for f, v in values.items() if not is_blank(v)]
     value = values.get(amount_field)
-    if present != [amount_field] or not isinstance(value, (int, float)) or isinstance(value, bool):
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    if any(not is_blank(v) for f, v in values.items() if f != amount_field):
         return False
     return any(s and abs(value - s) < 0.005 for s in sums)
 
