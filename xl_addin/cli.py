@@ -26,7 +26,8 @@ def _load_rules(path):
 
 
 def _run(inputs, rules_path, city=None):
-    from .consolidate import expand_inputs, run
+    from .ingest import expand_inputs, start
+    from .reference import default_clusters
 
     rules = _load_rules(rules_path)
     paths = expand_inputs(list(inputs))
@@ -35,8 +36,12 @@ def _run(inputs, rules_path, city=None):
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise click.UsageError("找不到文件：" + "、".join(missing))
+    # Large runs: the workers start reading now, while this process imports pandas and pandera.
+    started = start(paths, default_clusters())
+    from .consolidate import run
+
     if len(paths) == 1:
-        return run(paths, rules, city=city)
+        return run(paths, rules, city=city, started=started)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     # Redrawn on each file rather than by rich's refresh thread: a process with one thread
@@ -45,7 +50,7 @@ def _run(inputs, rules_path, city=None):
                   TextColumn("{task.description}"), console=_console(stderr=True), transient=True,
                   auto_refresh=False) as bar:
         task = bar.add_task("", total=len(paths))
-        return run(paths, rules, city=city, progress=lambda done, total, path: bar.update(
+        return run(paths, rules, city=city, started=started, progress=lambda done, total, path: bar.update(
             task, completed=done, description=Path(path).name, refresh=True))
 
 

@@ -15,7 +15,7 @@ from . import subsidy
 from .catalogue import CATALOGUE, ERROR
 from .formats.grid import WorkbookData
 from .frames import build_frame
-from .ingest import KINDS, Located, ingest_all
+from .ingest import KINDS, Located, Started, expand_inputs, ingest_all  # noqa: F401 (expand_inputs: API)
 from .locate import HEADERS, OPTIONAL_FIELDS
 from .model import InputResult, Issue, Report
 from .normalize import CATEGORY_TEXT, key, missing
@@ -23,7 +23,6 @@ from .reference import ClusterList, default_clusters
 from .rules import Rules, load_rules
 from .validate import Ctx, row_failures
 
-EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 Progress = Callable[[int, int, str], None]
 
 
@@ -42,21 +41,6 @@ class Enterprise:
     @property
     def total(self):
         return self.estimate.base
-
-
-def expand_inputs(paths: list[str | Path]) -> list[str]:
-    """Files as given, folders expanded to the Excel files inside (recursively);
-    sorted and de-duplicated so any order of the same inputs gives the same run."""
-    found: dict[str, str] = {}
-    for p in paths:
-        p = Path(p)
-        if p.is_dir():
-            for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", ".")):
-                    found.setdefault(str(f.resolve()), str(f))
-        else:
-            found.setdefault(str(p.resolve()) if p.exists() else str(p), str(p))
-    return sorted(found.values())
 
 
 def _row_issues(df: pd.DataFrame, kind: str, located: list[Located], ctx: Ctx,
@@ -258,9 +242,10 @@ def _issue_order(issue: Issue, order: dict[str, int], sheet_no: dict, kind_of_co
 
 def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterList | None = None,
         city: str | None = None, progress: Progress | None = None,
-        books: dict[str, WorkbookData] | None = None) -> Report:
+        books: dict[str, WorkbookData] | None = None, started: Started | None = None) -> Report:
     """Consolidate workbook files (`inputs`) and already-read books (`books`, label -> data,
-    e.g. the sheets of the open master workbook, passed by the Excel buttons)."""
+    e.g. the sheets of the open master workbook, passed by the Excel buttons). `started`:
+    the same files already handed to workers by ingest.start."""
     rules = rules or load_rules()
     clusters = clusters or default_clusters()
     ctx = Ctx(rules, clusters)
@@ -270,7 +255,7 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
     results: list[InputResult] = []
     located: dict[str, list[Located]] = {kind: [] for kind in KINDS}
     columns: dict[str, dict[str, list]] = {kind: {} for kind in KINDS}
-    for item in ingest_all(paths, clusters, books, progress):
+    for item in ingest_all(paths, clusters, books, progress, started):
         results.append(item.result)
         issues.extend(item.issues)
         for kind in KINDS:

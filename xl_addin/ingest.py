@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Iterator
 
 from . import normalize as nz
@@ -17,6 +18,7 @@ from .locate import HEADERS, OPTIONAL_FIELDS, Table, locate
 from .model import InputResult, Issue
 from .reference import ClusterList
 
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_TEXT = 2000   # characters; far above any real cell of these tables, far below a hostile one
 KINDS = ("table1", "table2")
 PARALLEL_FROM = 24          # inputs; below this a worker pool costs more than it saves
@@ -38,6 +40,21 @@ class Ingested:
     issues: list[Issue] = field(default_factory=list)
     located: dict[str, list[Located]] = field(default_factory=lambda: {k: [] for k in KINDS})
     columns: dict[str, dict[str, list]] = field(default_factory=dict)   # kind -> frame columns
+
+
+def expand_inputs(paths: list[str | Path]) -> list[str]:
+    """Files as given, folders expanded to the Excel files inside (recursively);
+    sorted and de-duplicated so any order of the same inputs gives the same run."""
+    found: dict[str, str] = {}
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for f in sorted(p.rglob("*")):
+                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", ".")):
+                    found.setdefault(str(f.resolve()), str(f))
+        else:
+            found.setdefault(str(p.resolve()) if p.exists() else str(p), str(p))
+    return sorted(found.values())
 
 
 def fields_of(kind: str) -> list[str]:
@@ -160,13 +177,29 @@ def workers_for(inputs: int) -> int:
     return 0 if n < 2 or inputs < 2 else min(n, inputs)
 
 
+@dataclass
+class Started:
+    """Files already handed to worker processes (see start)."""
+    paths: list[str]
+    results: Iterator[Ingested] | None
+
+
+def start(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None) -> Started:
+    """Hand the files of a large run to worker processes now, so the caller can do other work
+    (the CLI imports pandas and pandera meanwhile); small runs are read later, in-process."""
+    books = books or {}
+    files = [(i, p) for i, p in enumerate(paths) if p not in books]
+    return Started(list(paths), _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else None)
+
+
 def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None,
-               progress: Progress | None = None) -> Iterator[Ingested]:
+               progress: Progress | None = None, started: Started | None = None) -> Iterator[Ingested]:
     """Ingested inputs in input order. Files go to a pool of worker processes when the run
     is large (the main process then never holds a grid); books already in memory, from
     the Excel buttons, are read here."""
     books = books or {}
-    files = [(i, p) for i, p in enumerate(paths) if p not in books]
+    if started is None or started.paths != list(paths):
+        started = start(paths, clusters, books)
     done = 0
 
     def report(item: Ingested) -> Ingested:
@@ -176,7 +209,7 @@ def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, Workboo
             progress(done, len(paths), item.result.path)
         return item
 
-    pending = _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else None
+    pending = started.results
     for i, path in enumerate(paths):
         if path in books:
             yield report(ingest(i, path, clusters, books[path]))
@@ -214,7 +247,13 @@ def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(clusters,))
     chunk = max(1, min(16, len(files) // (workers * 8)))
 
-    def results() -> Iterator[Ingested]:
+    try:
+        results = pool.map(_worker_ingest, files, chunksize=chunk)    # submitted now: work starts
+    except BaseException:
+        pool.shutdown(cancel_futures=True)
+        raise
+
+    def drain() -> Iterator[Ingested]:
         with pool:
-            yield from pool.map(_worker_ingest, files, chunksize=chunk)
-    return results()
+            yield from results
+    return drain()
