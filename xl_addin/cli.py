@@ -136,12 +136,13 @@ def validate(inputs, json_path, rules_path):
 @click.option("--city", help="设区市名称，如 沧州（用于标题和未报送县统计）；不填则按数据推断。")
 def consolidate(inputs, out_path, json_path, rules_path, city):
     """校验并汇总区县报表，生成市级汇总表（附表）、补助测算、问题清单和报送情况。"""
-    from .formats.summary_xlsx import write_summary
     from .reference import default_clusters
 
     if city and default_clusters().match_city(city) is None:
         raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
     report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None)
+    from .formats.summary_xlsx import write_summary     # after _run: pandas loads while workers read
+
     summary = write_summary(report, out_path, title=_load_rules(rules_path).summary_title)
     outputs = [("汇总表", summary)]
     if json_path:
