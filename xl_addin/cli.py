@@ -44,14 +44,12 @@ def _run(inputs, rules_path, city=None):
         return run(paths, rules, city=city, started=started)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    # Redrawn on each file rather than by rich's refresh thread: a process with one thread
-    # can hand files to forked workers (see ingest).
+    # (the workers were started above, before this bar's refresh thread exists)
     with Progress(TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  TextColumn("{task.description}"), console=_console(stderr=True), transient=True,
-                  auto_refresh=False) as bar:
+                  TextColumn("{task.description}"), console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("", total=len(paths))
-        return run(paths, rules, city=city, started=started, progress=lambda done, total, path: bar.update(
-            task, completed=done, description=Path(path).name, refresh=True))
+        return run(paths, rules, city=city, started=started,
+                   progress=lambda done, total, path: bar.update(task, completed=done, description=Path(path).name))
 
 
 def _print_issues(report, limit: int = 40) -> None:
