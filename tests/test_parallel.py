@@ -58,7 +58,7 @@ def test_pooled_ingest_returns_every_input_in_order(tmp_path):
     _corpus(folder)
     paths = expand_inputs([folder])
     clusters = default_clusters()
-    pooled = list(ingest._pooled(list(enumerate(paths)), clusters, 2))
+    pooled = list(ingest._pooled(list(enumerate(paths)), clusters, 2)[1])
     assert [item.result.path for item in pooled] == paths
     for i, (item, path) in enumerate(zip(pooled, paths)):
         alone = ingest.ingest(i, path, clusters)
@@ -88,3 +88,14 @@ def test_a_broken_pool_finishes_in_this_process(tmp_path):
     counts = json.loads(proc.stdout.strip().splitlines()[-1])
     alone = run([folder])
     assert counts == [len(alone.inputs), sum(i.rows_read for i in alone.inputs), len(alone.issues)]
+
+
+def test_workers_started_for_other_inputs_are_not_used(tmp_path, monkeypatch):
+    monkeypatch.setenv(ingest.WORKERS_ENV, "2")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    paths = expand_inputs(_corpus(folder))
+    started = ingest.start(paths[1:], default_clusters())         # not the inputs of the run below
+    report = run(paths, started=started)
+    assert [i.path for i in report.inputs] == paths
+    assert report.to_json() == run(paths).to_json()

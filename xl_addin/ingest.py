@@ -182,6 +182,11 @@ class Started:
     """Files already handed to worker processes (see start)."""
     paths: list[str]
     results: Iterator[Ingested] | None
+    pool: object = None
+
+    def cancel(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def start(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None) -> Started:
@@ -189,7 +194,8 @@ def start(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData
     (the CLI imports pandas and pandera meanwhile); small runs are read later, in-process."""
     books = books or {}
     files = [(i, p) for i, p in enumerate(paths) if p not in books]
-    return Started(list(paths), _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else None)
+    pool, results = _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else (None, None)
+    return Started(list(paths), results, pool)
 
 
 def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None,
@@ -199,6 +205,8 @@ def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, Workboo
     the Excel buttons, are read here."""
     books = books or {}
     if started is None or started.paths != list(paths):
+        if started is not None:
+            started.cancel()           # started for other inputs: not these
         started = start(paths, clusters, books)
     done = 0
 
@@ -225,9 +233,10 @@ def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, Workboo
         yield report(item if item is not None else ingest(i, path, clusters))
 
 
-def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -> Iterator[Ingested] | None:
+def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int):
+    """(pool, results in input order), or (None, None) when the run stays in this process."""
     if workers < 2:
-        return None
+        return None, None
     import multiprocessing as mp
     import sys
     import threading
@@ -256,4 +265,4 @@ def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int) -
     def drain() -> Iterator[Ingested]:
         with pool:
             yield from results
-    return drain()
+    return pool, drain()
