@@ -31,7 +31,9 @@ MAX_CELL_TEXT = 32767
 
 def safe_text(value: object) -> str:
     """Cell text that Excel accepts: no control characters, within Excel's length limit."""
-    text = _CONTROL.sub("", str(value))
+    text = str(value)
+    if not text.isprintable():      # rare (line breaks, control characters); the check is cheap
+        text = _CONTROL.sub("", text)
     return text if len(text) <= MAX_CELL_TEXT else text[: MAX_CELL_TEXT - 1] + "…"
 
 
@@ -86,9 +88,7 @@ class _Writer:
         for c, v in enumerate(values, start=first):
             t = type(v)
             if t is str:
-                if not v.isprintable():         # rare: line breaks, control characters
-                    v = safe_text(v)
-                v = v or None
+                v = safe_text(v) or None
             elif t is int:
                 v = float(v)
             elif v is not None and t is not float:
@@ -179,8 +179,7 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
             for start, cols, fmt in item_runs:
                 cells = [item.get(columns[c]) for c in cols]
                 if fmt == "text" and all(v is None or type(v) is str for v in cells):
-                    texts = [(v if v.isprintable() else safe_text(v)) or None if v is not None else None
-                             for v in cells]
+                    texts = [None if v is None else safe_text(v) or None for v in cells]
                     ws.write_row(r + i, start - len(pending), pending + texts, w.f["text"])
                     pending = []
                     continue
