@@ -177,17 +177,6 @@ def _official_rows(kind: str, df: pd.DataFrame, county_city: dict) -> list[Offic
     return out
 
 
-def _groups(df: pd.DataFrame, by: tuple[str, ...], columns: list[str]) -> dict[tuple, list[dict]]:
-    """Rows as dicts grouped by `by`, groups and rows in frame order (plain Python: the
-    frames here are long and the groups tiny, where pandas' groupby/iterrows are slowest)."""
-    groups: dict[tuple, list[dict]] = {}
-    cols = list(dict.fromkeys([*by, *columns]))
-    for values in zip(*(df[c].tolist() for c in cols)):     # far cheaper than to_dict("records")
-        rec = dict(zip(cols, values))
-        groups.setdefault(tuple(rec[b] for b in by), []).append(rec)
-    return groups
-
-
 def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList) -> list[Enterprise]:
     out = []
     county_city = clusters.county_city
@@ -243,13 +232,15 @@ def _excluded(frames: dict[str, pd.DataFrame], issues: list[Issue]) -> list[dict
         cells = [c for c in (f"{f}_row" for f in ("name", "total", "amount", "category")) if c in df]
         named = df[df["name_key"].notna()]
         kept = set(zip(named.loc[named["accepted"], "path"], named.loc[named["accepted"], "name_key"]))
-        for (path, name_key), rows in _groups(named[~named["accepted"]], ("path", "name_key"),
-                                              ["row", "name", *cells]).items():
+        left = named[~named["accepted"]]
+        col = {c: left[c].tolist() for c in ("path", "name_key", "row", "name", *cells)}
+        for (path, name_key), rows in _positions(col["path"], col["name_key"]).items():
             if (path, name_key) in kept:      # some of its rows made it into the summary
                 continue
-            at = {r["row"] for r in rows} | {int(r[c]) for r in rows for c in cells if not missing(r[c])}
+            at = {col["row"][j] for j in rows} | {int(col[c][j]) for j in rows for c in cells
+                                                  if not missing(col[c][j])}
             reasons = list(dict.fromkeys(code for row, code in codes_in.get(path, ()) if row in at))
-            out.append({"table": kind, "name": rows[0]["name"], "source": path, "rows": len(rows),
+            out.append({"table": kind, "name": col["name"][rows[0]], "source": path, "rows": len(rows),
                         "reasons": reasons})
     return sorted(out, key=lambda e: (e["source"], e["table"]))
 
