@@ -83,3 +83,31 @@ def test_city_matching():
 def test_placeholder_text():
     assert all(nz.is_placeholder_text(x) for x in ("研发1：XX仪器", "1.**", "…", "...", "xx公司"))
     assert not any(nz.is_placeholder_text(x) for x in ("研发1：光谱仪", "", None, "1.冀财基金"))
+
+
+def _exact_total(values):
+    from decimal import ROUND_HALF_UP, Decimal
+    return sum((Decimal(repr(float(v))) for v in values), Decimal(0)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+@pytest.mark.parametrize("values", [
+    [0.1, 0.2], [0.29, 0.57, 1.15], [12.345, 0.005], [0.005, 0.005], [1e13 + 0.01, 1.0], [-3.1, 2.05],
+    [float("nan"), 1.0], [1e-9], [], [99999999.99, 0.01],
+])
+def test_total_is_the_exact_sum_of_the_amounts_as_typed(values):
+    from xl_addin import subsidy
+    result = subsidy.total(values)
+    if values and values[0] != values[0]:
+        assert result.is_nan()
+    else:
+        assert result == _exact_total(values) and str(result) == str(_exact_total(values))
+
+
+def test_total_fast_path_matches_exact_decimals_on_random_amounts():
+    import random
+
+    from xl_addin import subsidy
+    rng = random.Random(7)
+    for _ in range(3000):
+        values = [round(rng.uniform(-1e6, 1e6), rng.choice([0, 1, 2, 2, 3, 6])) for _ in range(rng.randint(1, 12))]
+        assert str(subsidy.total(values)) == str(_exact_total(values)), values

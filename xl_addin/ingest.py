@@ -231,6 +231,8 @@ def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, Workboo
                     raise
                 pending = None          # finish in this process: same results, only slower
         yield report(item if item is not None else ingest(i, path, clusters))
+    if started.results is not None:
+        started.results.close()      # every result is in: shut the pool down now, not when collected
 
 
 def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int):

@@ -18,7 +18,13 @@ def money(x: float | Decimal) -> Decimal:
 
 def total(values) -> Decimal:
     """Exact sum of amounts as typed (repr of each float), rounded to cents."""
-    return sum((Decimal(repr(float(v))) for v in values), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
+    values = [float(v) for v in values]
+    cents = [round(v * 100) for v in values if -1e12 < v < 1e12]
+    if len(cents) == len(values) and all(c / 100 == v for c, v in zip(cents, values)):
+        # whole cents, as amounts nearly always are: the float is the one nearest to c/100 and,
+        # below 1e12, no other number of cents is as near, so repr(v) is exactly c/100
+        return Decimal(sum(cents)).scaleb(-2).quantize(CENT, ROUND_HALF_UP)
+    return sum((Decimal(repr(v)) for v in values), Decimal(0)).quantize(CENT, ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

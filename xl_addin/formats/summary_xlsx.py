@@ -10,7 +10,7 @@ import unicodedata
 from pathlib import Path
 
 from .. import sheets
-from ..consolidate import cities_of, missing_counties
+from ..consolidate import cities_of, missing_counties, row_getter
 from ..model import Report
 from ..reference import ClusterList, default_clusters
 from .atomic import atomic_path
@@ -77,34 +77,19 @@ class _Writer:
         elif isinstance(value, (dt.date, dt.datetime)):
             ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(value, dt.datetime)
                               else value, self.f["date"])
+        elif text := safe_text(value):
+            ws.write_string(r, c, text, f)
         else:
-            ws.write_string(r, c, safe_text(value), f)
+            ws.write_blank(r, c, None, f)
 
     def row(self, ws, r: int, values: list, fmts: list[str], first: int = 0) -> None:
-        """Cells of one row from column `first` on; runs of cells with the same format go
-        in one call (the per-call cost of the writer dominates a large summary). Dates and
-        booleans go cell by cell."""
-        start, run, run_fmt = first, [], None
+        """Cells of one row from column `first` on, cell by cell (small sheets; a large
+        table's rows go through a _Layout)."""
         for c, v in enumerate(values, start=first):
-            t = type(v)
-            if t is str:
-                v = safe_text(v) or None
-            elif t is int:
-                v = float(v)
-            elif v is not None and t is not float:
-                if run:
-                    ws.write_row(r, start, run, self.f[run_fmt])
-                run, run_fmt = [], None
-                self.cell(ws, r, c, v, fmts[c - first])       # dates, booleans, anything else
-                continue
-            fmt = fmts[c - first]
-            if fmt != run_fmt or not run:
-                if run:
-                    ws.write_row(r, start, run, self.f[run_fmt])
-                start, run, run_fmt = c, [], fmt
-            run.append(v)
-        if run:
-            ws.write_row(r, start, run, self.f[run_fmt])
+            self.cell(ws, r, c, v, fmts[c - first])
+
+    def layout(self, fmts: list[str]) -> "_Layout":
+        return _Layout(self, fmts)
 
     def page(self, ws, header_row: int, ncols: int, widths: list[float]):
         a4_landscape(ws, header_row)
@@ -119,6 +104,40 @@ class _Writer:
         ws.merge_range(2, 0, 2, ncols - 3, unit_caption, self.f["caption"])
         ws.merge_range(2, ncols - 2, 2, ncols - 1, "单位：万元", self.f["unit"])
         return 3
+
+
+NUMERIC = {"money", "pct", "int", "total_money"}
+
+
+class _Layout:
+    """The formats of one kind of row, as runs of adjacent cells with the same format.
+    A run whose values have the expected types (numbers in a numeric format; printable
+    text or blanks otherwise) goes to the writer in one call: the per-call and per-cell
+    Python costs decide the time of a province's summary. Anything else (dates,
+    booleans, text in an amount column, control characters) goes cell by cell."""
+
+    def __init__(self, w: _Writer, fmts: list[str]):
+        self.w, self.fmts = w, fmts
+        self.runs: list[tuple[int, int, bool, object]] = []      # (first, end, numeric, format)
+        for c, name in enumerate(fmts):
+            if c and name == fmts[c - 1]:
+                first, _, numeric, fmt = self.runs[-1]
+                self.runs[-1] = (first, c + 1, numeric, fmt)
+            else:
+                self.runs.append((c, c + 1, name in NUMERIC, w.f[name]))
+
+    def write(self, ws, r: int, values: list) -> None:
+        for first, end, numeric, fmt in self.runs:
+            run = values[first:end]
+            if numeric:
+                fast = all(type(v) is float or v is None for v in run)
+            else:
+                fast = all(v is None or (type(v) is str and v and len(v) <= MAX_CELL_TEXT and v.isprintable())
+                           for v in run)
+            if fast:
+                ws.write_row(r, first, run, fmt)
+            else:
+                self.w.row(ws, r, run, self.fmts[first:end], first)
 
 
 def a4_landscape(ws, first_header: int, last_header: int | None = None) -> None:
@@ -147,67 +166,39 @@ def _widths(columns: list[str], rows: list[dict]) -> list[float]:
 def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str], merged: set[str],
           enterprises, amount_col: str) -> None:
     """Written top to bottom, a row at a time (the sheet streams to disk: a province's
-    80,000 rows never sit in memory as cells); enterprise cells are merged over their rows."""
-    ncols = len(columns)
+    80,000 rows never sit in memory as cells); the enterprise cells (the leading columns)
+    are merged over their rows, and the cells under them are bordered blanks."""
+    ncols, nblock = len(columns), sum(col in merged for col in columns)
+    if not all(col in merged for col in columns[:nblock]):
+        raise ValueError(f"merged columns must lead the table: {columns}")
     header = w.heading(ws, title, part, caption, ncols)
     ws.set_row(header, 32)
     for c, name in enumerate(columns):
         w.cell(ws, header, c, name, "head")
-    block_fmt = {c: "int" if col == "序号" else "text" if col == "企业名称" else "center"
-                 for c, col in enumerate(columns) if col in merged}
-    block_runs = _runs([(c, "block") for c in block_fmt])
-    item_runs = _runs([(c, "money" if col in AMOUNTS else "text") for c, col in enumerate(columns) if col not in merged])
-    # the column where a block run meets a text run: a continuation row writes its blanks
-    # (same border as text) and the texts in one call
-    joins = item_runs[0][0] if item_runs and item_runs[0][2] == "text" else -1
+    block_fmts = ["int" if col == "序号" else "text" if col == "企业名称" else "center" for col in columns[:nblock]]
+    item_fmts = ["money" if col in AMOUNTS else "text" for col in columns[nblock:]]
+    first_row, next_row = w.layout(block_fmts + item_fmts), w.layout(["text"] * nblock + item_fmts)
+    items = row_getter(columns[nblock:])
+    under_block = [None] * nblock
     r = header + 1
     for no, ent in enumerate(enterprises, start=1):
         values = sheets.enterprise_values(ent, no)
+        block = [values[col] for col in columns[:nblock]]
+        block[0] = float(no)
         last = r + len(ent.rows) - 1
-        for c, fmt in block_fmt.items():
-            if last > r:
+        if last > r:
+            for c, fmt in enumerate(block_fmts):
                 ws.merge_cells(r, c, last, c, w.f[fmt])
-        for i, item in enumerate(ent.rows):
-            pending: list = []        # blanks under the merged block cells, sent with the next text run
-            for start, cols, _ in block_runs:
-                if i == 0:
-                    w.row(ws, r, [values[columns[c]] for c in cols], [block_fmt[c] for c in cols], start)
-                elif start + len(cols) == joins:
-                    pending = [None] * len(cols)
-                else:
-                    ws.write_row(r + i, start, [None] * len(cols), w.f["text"])
-            for start, cols, fmt in item_runs:
-                cells = [item.get(columns[c]) for c in cols]
-                if fmt == "text" and all(v is None or type(v) is str for v in cells):
-                    texts = [None if v is None else safe_text(v) or None for v in cells]
-                    ws.write_row(r + i, start - len(pending), pending + texts, w.f["text"])
-                    pending = []
-                    continue
-                if pending:
-                    ws.write_row(r + i, start - len(pending), pending, w.f["text"])
-                    pending = []
-                if fmt == "money" and all(type(v) is float for v in cells):
-                    ws.write_row(r + i, start, cells, w.f["money"])
-                else:                          # dates, text in an amount column ...: cell by cell
-                    w.row(ws, r + i, cells, ["money" if fmt == "money" and type(v) is float else "text"
-                                             for v in cells], start)
+        rows = iter(ent.rows)
+        first_row.write(ws, r, block + items(next(rows)))
+        for r, item in enumerate(rows, start=r + 1):
+            next_row.write(ws, r, under_block + items(item))
         r = last + 1
     total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
         if enterprises else 0
     w.row(ws, r, ["合计"] + [float(total) if col == amount_col else None for col in columns[1:]],
           ["total"] + ["total_money" if col == amount_col else "total" for col in columns[1:]])
     w.page(ws, header, ncols, _widths(columns, [row for e in enterprises[:2000] for row in e.rows]))
-
-
-def _runs(columns: list[tuple[int, str]]) -> list[tuple[int, list[int], str]]:
-    """Consecutive columns of the same kind: (first column, columns, kind)."""
-    runs: list[tuple[int, list[int], str]] = []
-    for c, kind in columns:
-        if runs and runs[-1][2] == kind and runs[-1][1][-1] == c - 1:
-            runs[-1][1].append(c)
-        else:
-            runs.append((c, [c], kind))
-    return runs
 
 
 def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
@@ -218,8 +209,10 @@ def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
     fmts = ["int", "center", "text", "center", "center", "text", "center", "money", "pct", "money",
             "money", "center", "text"]
     *rows, total = sheets.subsidy_rows(report)
+    layout = w.layout(fmts)
     for r, values in enumerate(rows, start=2):
-        w.row(ws, r, values, fmts)
+        values[0] = float(values[0])
+        layout.write(ws, r, values)
     r = len(rows) + 2
     ws.write_string(r, 0, "合计", w.f["total"])
     for c in range(1, len(cols)):
