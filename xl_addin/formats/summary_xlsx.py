@@ -191,8 +191,8 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
                 ws.merge_cells(r, c, last, c, w.f[fmt])
         rows = iter(ent.rows)
         first_row.write(ws, r, block + items(next(rows)))
-        for r, item in enumerate(rows, start=r + 1):
-            next_row.write(ws, r, under_block + items(item))
+        for at, item in enumerate(rows, start=r + 1):
+            next_row.write(ws, at, under_block + items(item))
         r = last + 1
     total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
         if enterprises else 0
