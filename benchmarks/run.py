@@ -90,16 +90,6 @@ def _pss_mb(pid: int) -> float:
     return 0.0
 
 
-def _rss_mb(pid: int) -> float:
-    """Resident set size (cheap to read; taking the measured process's PSS walks its page tables
-    while it works, which would slow it down). Counts pages it shares with its workers in full."""
-    try:
-        with open(f"/proc/{pid}/statm", "rb") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        return 0.0
-
-
 def descendants(root: int) -> set[int]:
     parent = {}
     for entry in os.listdir("/proc"):
@@ -120,8 +110,10 @@ def descendants(root: int) -> set[int]:
 
 def measure(cmd: list[str]) -> tuple[float, float]:
     """(wall seconds, peak MB) of one new process. Peak memory is the larger of the process's
-    own peak RSS (wait4) and, sampled while it has worker processes, its RSS plus their PSS
-    (a worker's share of pages it shares), so work spread over workers is counted in full."""
+    own peak RSS (wait4) and, sampled while it has worker processes, the sum of the PSS of it
+    and its workers: the physical memory of the process tree, each page shared between
+    processes (a forked worker shares its parent's pages until either writes them) counted
+    once. Adding the parent's RSS instead would count every shared page one and a half times."""
     tree_peak, last_pss = 0.0, 0.0
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
@@ -137,7 +129,7 @@ def measure(cmd: list[str]) -> tuple[float, float]:
             if os.path.isdir("/proc") and now - last_pss > 0.2:
                 children = descendants(proc.pid)
                 if children:
-                    tree_peak = max(tree_peak, _rss_mb(proc.pid) + sum(_pss_mb(p) for p in children))
+                    tree_peak = max(tree_peak, sum(_pss_mb(p) for p in children | {proc.pid}))
                     last_pss = now
             time.sleep(0.05)
         wall = time.perf_counter() - start

@@ -33,12 +33,13 @@ def inline(ref: str, text: str) -> str:
     return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
 
 
-def package(path: Path, sheet_xml_chunks, extra: dict[str, bytes] | None = None) -> Path:
+def package(path: Path, sheet_xml_chunks, extra: dict[str, bytes] | None = None,
+            workbook: str | bytes = WORKBOOK) -> Path:
     """Write a minimal workbook whose sheet1.xml is streamed from the given chunks."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("[Content_Types].xml", CONTENT_TYPES)
         z.writestr("_rels/.rels", ROOT_RELS)
-        z.writestr("xl/workbook.xml", WORKBOOK)
+        z.writestr("xl/workbook.xml", workbook)
         z.writestr("xl/_rels/workbook.xml.rels", WORKBOOK_RELS)
         with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
             for chunk in sheet_xml_chunks:

@@ -239,3 +239,19 @@ def test_legacy_xls_with_a_lone_utf16_surrogate_is_rejected_not_a_crash(tmp_path
         "ok.xls": ("ok", None), "坏字符.xls": ("rejected", "file_unreadable")}
     write_summary(report, tmp_path / "SUMMARY.xlsx")
     json.loads(report.to_json())
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_entity_definitions_in_the_workbook_part_reject_the_file(tmp_path, encoding):
+    """workbook.xml is parsed before anything else: a DTD there (in any encoding the XML parser
+    reads, where a byte search for "<!ENTITY" would miss it) rejects the file unexpanded."""
+    from hostile import SHEET_HEAD, SHEET_TAIL, WORKBOOK, inline, package
+
+    from xl_addin.consolidate import run
+    doctype = '<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    text = WORKBOOK.replace('encoding="UTF-8"?>', f'encoding="{encoding.upper()}"?>' + doctype)
+    bad = package(tmp_path / "dtd.xlsx", [SHEET_HEAD, '<row r="1">', inline("A1", "x"), "</row>", SHEET_TAIL],
+                  workbook=text.encode(encoding))
+    report = run([bad, good(tmp_path)])
+    assert [(i.status, i.reason) for i in report.inputs] == [("rejected", "file_unreadable"), ("ok", None)]
+    assert "实体" in report.issues[0].message

@@ -54,3 +54,52 @@ def test_both_engines_write_the_same_summary(tmp_path):
         assert not diff, (sheet, list(diff.items())[:3])
     links = [c[-1] for c in rust["问题清单"]["cells"].values() if c[-1]]
     assert links and all(target and location for target, location in links)
+
+
+def _parts(path) -> dict[str, bytes]:
+    import zipfile
+    with zipfile.ZipFile(path) as z:     # docProps/core.xml holds the time of writing
+        return {i.filename: z.read(i.filename) for i in z.infolist() if i.filename != "docProps/core.xml"}
+
+
+@pytest.fixture
+def city_report(tmp_path):
+    books = generate_city("沧州", seed=6)
+    inject_mistakes(books)
+    return run([write_county_workbook(b, tmp_path / "in" / b.filename) for b in books])
+
+
+def test_two_process_summary_is_the_one_process_file(tmp_path, city_report):
+    """A large part 一 is written by this process while a forked one writes the other sheets;
+    the file is the same, part for part, as the one written by one process."""
+    pytest.importorskip("rvgsrust_xlsxwriter")
+    from xl_addin.formats import summary_xlsx
+
+    one = write_summary(city_report, tmp_path / "one.xlsx", split=False)
+    s = summary_xlsx._Summary(city_report, summary_xlsx.default_clusters(), "汇总表", "填报单位：沧州市工业和信息化局",
+                              summary_xlsx.PART1, tmp_path)
+    assert summary_xlsx._write_split(s, tmp_path / "two.xlsx")          # the two processes did write it
+    assert not list(tmp_path.glob("two.xlsx.*"))                        # and left no part files behind
+    two = write_summary(city_report, tmp_path / "two.xlsx", split=True)
+    assert _parts(one) == _parts(two)
+    assert len(city_report.enterprises["table1"]) > 1 and openpyxl.load_workbook(two)["汇总表（一）"].merged_cells
+
+
+def test_two_process_summary_falls_back_when_a_later_row_needs_a_style_of_its_own(tmp_path, city_report):
+    """A style first used after part 一's first enterprise (a date typed into a text column)
+    gets a different number in each process: detected, and one process writes the file."""
+    pytest.importorskip("rvgsrust_xlsxwriter")
+    import datetime as dt
+
+    from xl_addin.formats import summary_xlsx
+
+    last = city_report.enterprises["table1"][-1]
+    last.rows[0] = {**dict(last.rows[0]), "设备用途": dt.date(2024, 3, 1)}
+    s = summary_xlsx._Summary(city_report, summary_xlsx.default_clusters(), "汇总表", "", summary_xlsx.PART1, tmp_path)
+    assert not summary_xlsx._write_split(s, tmp_path / "two.xlsx")
+    one = write_summary(city_report, tmp_path / "one.xlsx", split=False)
+    two = write_summary(city_report, tmp_path / "two.xlsx", split=True)
+    assert _parts(one) == _parts(two)
+    cell = next(c for row in openpyxl.load_workbook(two)["汇总表（一）"].iter_rows() for c in row
+                if isinstance(c.value, dt.datetime))
+    assert cell.value == dt.datetime(2024, 3, 1) and cell.number_format == "yyyy-mm-dd"

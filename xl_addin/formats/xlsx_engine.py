@@ -11,6 +11,7 @@ writes the summary with both and compares the files.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -105,11 +106,14 @@ class RustWorkbook:
         self._sheets.append(RustSheet(self._wb.add_worksheet(name, constant_memory=row_order), row_order))
         return self._sheets[-1]
 
-    def close(self) -> None:
+    def close(self, add_merges_now: bool = True) -> dict[str, list[tuple[int, int, int, int]]]:
+        """Write the file. The merges streaming sheets could not make are added to it, or,
+        with add_merges_now=False, returned (part -> ranges) for the caller's rewrite."""
         self._wb.close(self._path)
         merges = {f"xl/worksheets/sheet{i}.xml": s._merges for i, s in enumerate(self._sheets, 1) if s._merges}
-        if merges:
+        if merges and add_merges_now:
             add_merges(self._path, merges)
+        return merges
 
 
 class RustSheet:
@@ -196,21 +200,35 @@ def _ref(r1: int, c1: int, r2: int, c2: int, letters: dict[int, str]) -> bytes:
 
 
 def add_merges(path: str | Path, merges: dict[str, list[tuple[int, int, int, int]]]) -> None:
-    """Add merged ranges to worksheet parts of a written .xlsx: the part's XML is streamed
-    through unchanged up to </sheetData>; the merges join the <mergeCells> element after it
-    (created, in schema order, right after </sheetData> if the sheet has none)."""
-    from ..locate import xl_col_to_name
-
+    """Add merged ranges to worksheet parts of a written .xlsx (see rewrite)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".merging")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+    rewrite(path, tmp, merges)
+    os.replace(tmp, path)
+
+
+def rewrite(source: str | Path, target: str | Path, merges: dict[str, list[tuple[int, int, int, int]]],
+            replace: dict[str, tuple[str | Path, str]] | None = None) -> None:
+    """Copy the .xlsx `source` to `target`, taking the parts named in `replace` from other
+    files (part -> (file, its part)) and adding merged ranges to worksheet parts: a part's
+    XML is streamed through unchanged up to </sheetData>; the merges join the <mergeCells>
+    element after it (created, in schema order, right after </sheetData> if the sheet has
+    none)."""
+    from ..locate import xl_col_to_name
+
+    replace = replace or {}
+    with contextlib.ExitStack() as stack:
+        src = stack.enter_context(zipfile.ZipFile(source))
+        dst = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1))
+        donors = {f: stack.enter_context(zipfile.ZipFile(f)) for f in {str(f) for f, _ in replace.values()}}
         for info in src.infolist():
-            ranges = merges.get(info.filename)
-            if ranges is None:
-                with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
+            donor, name = (donors[str(replace[info.filename][0])], replace[info.filename][1]) \
+                if info.filename in replace else (src, info.filename)
+            ranges = merges.get(info.filename) or None
+            with donor.open(name) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
+                if ranges is None:
                     shutil.copyfileobj(fh, wh, 1 << 20)
-                continue
-            with src.open(info) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
+                    continue
                 tail = b""
                 while True:
                     chunk = fh.read(1 << 20)
@@ -238,4 +256,25 @@ def add_merges(path: str | Path, merges: dict[str, list[tuple[int, int, int, int
                     tail = (tail[:close] + b'<mergeCells count="%d">' % len(ranges) + cells + b"</mergeCells>"
                             + tail[close:])
                 wh.write(tail)
-    os.replace(tmp, path)
+
+
+_STYLE_LISTS = [(b"numFmts", rb"<numFmt\b[^>]*/>"), (b"fonts", rb"<font\b.*?</font>|<font\s*/>"),
+                (b"fills", rb"<fill\b.*?</fill>|<fill\s*/>"), (b"borders", rb"<border\b.*?</border>|<border\s*/>"),
+                (b"cellXfs", rb"<xf\b[^>]*?/>|<xf\b.*?</xf>")]
+
+
+def styles_extend(book: str | Path, part_of: str | Path) -> bool:
+    """Whether every style index of the file `part_of` means the same in `book`: its number
+    formats, fonts, fills, borders and cell formats are the first ones of `book`'s, in the
+    same order (rust_xlsxwriter numbers styles in order of first use, so two workbooks
+    whose sheets use formats in the same order agree)."""
+    def lists(path) -> list[list[bytes]]:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/styles.xml")
+        out = []
+        for tag, item in _STYLE_LISTS:
+            found = re.search(rb"<" + tag + rb"\b[^>]*>(.*?)</" + tag + rb">", xml, re.S)
+            out.append(re.findall(item, found.group(1), re.S) if found else [])
+        return out
+    return all(b[:len(a)] == a for a, b in zip(lists(part_of), lists(book)))
+

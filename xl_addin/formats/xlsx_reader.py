@@ -13,6 +13,7 @@ import html
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
+from xml.parsers import expat
 
 from .grid import ReadError, SheetGrid, WorkbookData
 
@@ -93,56 +94,68 @@ def _guard(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], sheet_parts: set[s
     return scans
 
 
-def _parse_xml(zf: zipfile.ZipFile, name: str):
-    from defusedxml import ElementTree
+MAX_META_BYTES = 16 * 1024 * 1024           # workbook.xml, its rels, styles.xml: a few KB
 
+
+def _elements(zf: zipfile.ZipFile, name: str) -> list[tuple[str, str, dict[str, str]]] | None:
+    """(tag, parent tag, attributes) of every element of a small XML part, in document
+    order, names without namespaces; None when the part is absent. expat parses (C speed,
+    whatever the encoding); a document type declaration, the carrier of entity expansion
+    attacks, rejects the file before anything is expanded."""
     try:
-        return ElementTree.fromstring(zf.read(name))
+        info = zf.getinfo(name)
     except KeyError:
         return None
+    if info.file_size > MAX_META_BYTES:
+        raise ReadError("file_too_large", f"其中 {name} 解压后超过 {MAX_META_BYTES // 1024 // 1024} MB")
+    out: list[tuple[str, str, dict[str, str]]] = []
+    stack = [""]
+
+    def start(tag: str, attrs: dict[str, str]) -> None:
+        tag = tag.rsplit(" ", 1)[-1]
+        out.append((tag, stack[-1], {k.rsplit(" ", 1)[-1]: v for k, v in attrs.items()}))
+        stack.append(tag)
+
+    def refuse(*_) -> None:
+        raise ReadError("file_unreadable", "文件含有 XML 实体定义（DTD），可能是恶意构造的文件，已拒绝读取")
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.StartElementHandler = start
+    parser.EndElementHandler = lambda _tag: stack.pop()
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    try:
+        parser.Parse(zf.read(name), True)
+    except ReadError:
+        raise
     except Exception as exc:
         raise ReadError("file_unreadable", f"工作簿结构损坏（{name}）") from exc
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
+    return out
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> part path, from workbook.xml and its relationships."""
-    book, rels = _parse_xml(zf, "xl/workbook.xml"), _parse_xml(zf, "xl/_rels/workbook.xml.rels")
+    book, rels = _elements(zf, "xl/workbook.xml"), _elements(zf, "xl/_rels/workbook.xml.rels")
     if book is None or rels is None:
         return {}
     targets = {}
-    for rel in rels:
-        target = rel.get("Target", "")
-        path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
-        targets[rel.get("Id")] = str(PurePosixPath(path))
-    parts = {}
-    for el in book.iter():
-        if _local(el.tag) == "sheet":
-            rid = next((v for k, v in el.attrib.items() if _local(k) == "id"), None)
-            if rid in targets:
-                parts[el.get("name")] = targets[rid]
-    return parts
+    for tag, _, attrs in rels:
+        if tag == "Relationship":
+            target = attrs.get("Target", "")
+            path = target.lstrip("/") if target.startswith("/") else str(PurePosixPath("xl") / target)
+            targets[attrs.get("Id")] = str(PurePosixPath(path))
+    return {attrs.get("name"): targets[attrs["id"]] for tag, _, attrs in book
+            if tag == "sheet" and attrs.get("id") in targets}
 
 
 def _percent_styles(zf: zipfile.ZipFile) -> set[bytes]:
-    styles = _parse_xml(zf, "xl/styles.xml")
+    styles = _elements(zf, "xl/styles.xml")
     if styles is None:
         return set()
-    custom = {}
-    for el in styles.iter():
-        if _local(el.tag) == "numFmt":
-            custom[el.get("numFmtId")] = _QUOTED.sub("", el.get("formatCode", ""))
-    out = set()
-    for el in styles.iter():
-        if _local(el.tag) == "cellXfs":
-            for i, xf in enumerate(x for x in el if _local(x.tag) == "xf"):
-                fmt = xf.get("numFmtId", "0")
-                if fmt in ("9", "10") or "%" in custom.get(fmt, ""):
-                    out.add(str(i).encode())
-    return out
+    custom = {attrs.get("numFmtId"): _QUOTED.sub("", attrs.get("formatCode", ""))
+              for tag, _, attrs in styles if tag == "numFmt"}
+    cell_xfs = [attrs.get("numFmtId", "0") for tag, parent, attrs in styles if tag == "xf" and parent == "cellXfs"]
+    return {str(i).encode() for i, fmt in enumerate(cell_xfs) if fmt in ("9", "10") or "%" in custom.get(fmt, "")}
 
 
 def _side_scan(data: bytes, percent_styles: set[bytes]):
