@@ -252,7 +252,13 @@ def entry() -> None:
     installed, which costs ~0.1 s per button click and is never used here; a process
     started by the CLI opts out before anything imports pandera."""
     sys.modules.setdefault("hypothesis", None)
-    main()
+    try:
+        main()
+    finally:
+        # The work is done: the interpreter's last garbage collection need not walk every
+        # object of a province's run (measured: 0.15 s of the exit at N = 1,000).
+        import gc
+        gc.freeze()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -98,38 +98,46 @@ def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> d
     row); then the normalized columns. Per row, `formula` names the fields holding formula
     text and `long` the fields cut at MAX_TEXT (with their length); both are almost always
     None. The cell values themselves are dropped once normalized."""
-    cols: dict[str, list] = {c: [] for c in column_names(kind)}
-    base = [cols[c] for c in ("input", "path", "sheet", "row", "tix", "share_pct")]
-    formula, long = cols["formula"], cols["long"]
-    per_field = [(f, cols[f"{f}_raw"], cols[f"{f}_row"], cols[f"{f}_val"]) for f in fields_of(kind)]
+    records = [rec for loc in located for rec in loc.table.records]
+    n = len(records)
+    cols: dict[str, list] = {
+        "input": [loc.input for loc in located for _ in loc.table.records],
+        "path": [loc.path for loc in located for _ in loc.table.records],
+        "sheet": [loc.table.sheet for loc in located for _ in loc.table.records],
+        "row": [rec.row for rec in records],
+        "tix": [tix for tix, loc in enumerate(located) for _ in loc.table.records],
+        "share_pct": ["share" in rec.percent for rec in records],
+        "formula": [None] * n,
+        "long": [None] * n,
+    }
     display = nz.display
-    for tix, loc in enumerate(located):
-        for rec in loc.table.records:
-            for lst, v in zip(base, (loc.input, loc.path, loc.table.sheet, rec.row, tix, "share" in rec.percent)):
-                lst.append(v)
-            formulas, lengths = None, None
-            values, sources, own = rec.values, rec.rows, rec.row
-            for f, raw, row, val in per_field:
-                v = values.get(f)
-                if v is None:
-                    raw.append(None)
-                elif isinstance(v, str):
-                    if len(v) > MAX_TEXT:
-                        lengths = {**(lengths or {}), f: len(v)}
-                        v = v[:MAX_TEXT]
-                    if v[:1] == "=" or (v[:1].isspace() and v.lstrip().startswith("=")):
-                        formulas = (*(formulas or ()), f)
-                    raw.append(v.strip() or None)
-                else:
-                    raw.append(display(v))       # display(), fast paths for None and text above
-                row.append(sources.get(f, own))
-                val.append(v)
-            formula.append(formulas)
-            long.append(lengths)
+    for f in fields_of(kind):
+        values = [rec.values.get(f) for rec in records]
+        if any(type(v) is str and (len(v) > MAX_TEXT or v[:1] == "=" or v[:1].isspace()) for v in values):
+            values = _mark_formulas_and_long_text(f, values, cols["formula"], cols["long"])
+        cols[f"{f}_raw"] = [None if v is None else (v.strip() or None) if type(v) is str else display(v)
+                            for v in values]
+        cols[f"{f}_row"] = [rec.rows.get(f, rec.row) for rec in records]
+        cols[f"{f}_val"] = values
     _normalize(cols, kind, clusters)
     for f in fields_of(kind):
         del cols[f"{f}_val"]
     return cols
+
+
+def _mark_formulas_and_long_text(f: str, values: list, formula: list, long: list) -> list:
+    """The field's values with text cut at MAX_TEXT; per row, the field joins `formula`
+    when its text is a formula (leading blanks allowed) and `long` (with its length) when cut."""
+    out = []
+    for i, v in enumerate(values):
+        if type(v) is str:
+            if len(v) > MAX_TEXT:
+                long[i] = {**(long[i] or {}), f: len(v)}
+                v = v[:MAX_TEXT]
+            if v.lstrip()[:1] == "=":
+                formula[i] = (*(formula[i] or ()), f)
+        out.append(v)
+    return out
 
 
 def _normalize(cols: dict[str, list], kind: str, clusters: ClusterList) -> None:

@@ -62,6 +62,8 @@ def _guard(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], sheet_parts: set[s
         name = info.filename
         if not name.endswith((".xml", ".rels", ".vml")):
             continue
+        if name in METADATA_PARTS and zf.getinfo(name) is info:
+            continue             # read whole by _elements: size-checked, DTD refused (not a same-named twin)
         if info.file_size > 10 * 1024 * 1024 and info.file_size > MAX_RATIO * max(info.compress_size, 1):
             raise ReadError("file_too_large", f"其中 {name} 压缩比异常（{info.file_size // max(info.compress_size, 1)} 倍）")
         scan = _Scan() if name in sheet_parts else None
@@ -95,6 +97,7 @@ def _guard(zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], sheet_parts: set[s
 
 
 MAX_META_BYTES = 16 * 1024 * 1024           # workbook.xml, its rels, styles.xml: a few KB
+METADATA_PARTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
 
 
 def _elements(zf: zipfile.ZipFile, name: str) -> list[tuple[str, str, dict[str, str]]] | None:
