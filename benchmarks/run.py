@@ -108,13 +108,29 @@ def descendants(root: int) -> set[int]:
     return tree - {root}
 
 
+def _hwm_mb(pid: int) -> float:
+    """The process's own peak RSS so far (VmHWM; cheap to read, and unlike wait4's figure it
+    leaves out its children)."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def measure(cmd: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak MB) of one new process. Peak memory is the larger of the process's
-    own peak RSS (wait4) and, sampled while it has worker processes, the sum of the PSS of it
-    and its workers: the physical memory of the process tree, each page shared between
-    processes (a forked worker shares its parent's pages until either writes them) counted
-    once. Adding the parent's RSS instead would count every shared page one and a half times."""
-    tree_peak, last_pss = 0.0, 0.0
+    """(wall seconds, peak MB) of one new process. Peak memory is the larger of
+    - the process's own peak RSS: VmHWM, read as it runs (wait4's figure where there is no
+      /proc; wait4 cannot be used with workers, as it reports a forked child's RSS, which
+      counts every page the child shares with its parent in full);
+    - sampled while it has worker processes, the sum of the PSS of it and its workers: the
+      physical memory of the process tree, each page shared between processes (a forked
+      worker shares its parent's pages until either writes them) counted once."""
+    tree_peak, own_peak, last_pss = 0.0, 0.0, 0.0
+    proc_fs = os.path.isdir("/proc")
     with tempfile.TemporaryFile() as err:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
@@ -122,22 +138,23 @@ def measure(cmd: list[str]) -> tuple[float, float]:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            # Only while the process has workers, and at most 5 times a second: reading PSS
-            # walks page tables, which would slow the process being measured. A process alone
-            # is measured exactly by wait4 below.
-            now = time.perf_counter()
-            if os.path.isdir("/proc") and now - last_pss > 0.2:
-                children = descendants(proc.pid)
-                if children:
-                    tree_peak = max(tree_peak, sum(_pss_mb(p) for p in children | {proc.pid}))
-                    last_pss = now
-            time.sleep(0.05)
+            if proc_fs:
+                own_peak = max(own_peak, _hwm_mb(proc.pid))
+                # PSS only while the process has workers, and at most 5 times a second:
+                # reading it walks page tables, which would slow the process being measured.
+                now = time.perf_counter()
+                if now - last_pss > 0.2:
+                    children = descendants(proc.pid)
+                    if children:
+                        tree_peak = max(tree_peak, sum(_pss_mb(p) for p in children | {proc.pid}))
+                        last_pss = now
+            time.sleep(0.02)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode not in (0, 1):     # 1 = finished with issues found, still a full run
             err.seek(0)
             raise SystemExit(f"{' '.join(cmd[:3])} failed ({proc.returncode}): {err.read().decode()[-2000:]}")
-    return wall, max(usage.ru_maxrss / 1024, tree_peak)
+    return wall, max(own_peak if proc_fs else usage.ru_maxrss / 1024, tree_peak)
 
 
 def median_of(cmd: list[str], reps: int) -> dict:
