@@ -69,25 +69,25 @@ def city_report(tmp_path):
     return run([write_county_workbook(b, tmp_path / "in" / b.filename) for b in books])
 
 
-def test_two_process_summary_is_the_one_process_file(tmp_path, city_report):
-    """A large part 一 is written by this process while a forked one writes the other sheets;
-    the file is the same, part for part, as the one written by one process."""
+def test_summary_written_as_two_workbooks_is_the_same_file(tmp_path, city_report):
+    """A large part 一 is written as a workbook of its own, compressed while the other sheets
+    are written, then joined to them: the file is the same, part for part, as one workbook."""
     pytest.importorskip("rvgsrust_xlsxwriter")
     from xl_addin.formats import summary_xlsx
 
     one = write_summary(city_report, tmp_path / "one.xlsx", split=False)
     s = summary_xlsx._Summary(city_report, summary_xlsx.default_clusters(), "汇总表", "填报单位：沧州市工业和信息化局",
                               summary_xlsx.PART1, tmp_path)
-    assert summary_xlsx._write_split(s, tmp_path / "two.xlsx")          # the two processes did write it
+    assert summary_xlsx._write_split(s, tmp_path / "two.xlsx")          # written as two workbooks
     assert not list(tmp_path.glob("two.xlsx.*"))                        # and left no part files behind
     two = write_summary(city_report, tmp_path / "two.xlsx", split=True)
     assert _parts(one) == _parts(two)
     assert len(city_report.enterprises["table1"]) > 1 and openpyxl.load_workbook(two)["汇总表（一）"].merged_cells
 
 
-def test_two_process_summary_falls_back_when_a_later_row_needs_a_style_of_its_own(tmp_path, city_report):
+def test_summary_written_as_one_workbook_when_a_later_row_needs_a_style_of_its_own(tmp_path, city_report):
     """A style first used after part 一's first enterprise (a date typed into a text column)
-    gets a different number in each process: detected, and one process writes the file."""
+    gets a different number in each workbook: detected, and the summary is written as one."""
     pytest.importorskip("rvgsrust_xlsxwriter")
     import datetime as dt
 

@@ -291,7 +291,7 @@ def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None
     w.page(ws, 1, len(cols), [6, 40, 10, 22, 10, 10, 10, 30])
 
 
-SPLIT_FROM = 20_000      # part 一 rows from which two processes write the summary
+SPLIT_FROM = 20_000      # part 一 rows from which the summary is written as two workbooks at once
 
 
 @dataclass
@@ -307,8 +307,8 @@ class _Summary:
 def write_summary(report: Report, path: str | Path, clusters: ClusterList | None = None,
                   title: str = "2026年度河北省特色产业集群“领跑者”企业培育推荐项目汇总表",
                   engine: str | None = None, split: bool | None = None) -> Path:
-    """split: write part 一 in this process and the other sheets in a forked one, at the same
-    time (None: when part 一 is large and the platform forks; see _write_split)."""
+    """split: write part 一 and the other sheets as two workbooks at once, then join them
+    (None: when part 一 is large; see _write_split)."""
     from .xlsx_engine import engine_name
 
     path = Path(path)
@@ -328,8 +328,8 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
 
 
 def _write(s: _Summary, path: Path, engine: str, part1_upto: int | None = None, only_part1: bool = False):
-    """The summary workbook; part 一 holds its first `part1_upto` enterprises (all: None);
-    only_part1: that sheet alone. Returns the workbook's merges not yet in the file."""
+    """The summary workbook; part 一 holds its first `part1_upto` enterprises (all: None).
+    only_part1: that sheet alone, and the workbook is returned unclosed."""
     from .xlsx_engine import open_workbook
 
     wb = open_workbook(path, engine)
@@ -338,63 +338,44 @@ def _write(s: _Summary, path: Path, engine: str, part1_upto: int | None = None, 
     _part(w, wb.add_worksheet(PART1_SHEET, row_order=True), s.title, PART1_TITLE, s.caption, s.part1, MERGED1,
           s.report.enterprises["table1"][:part1_upto], "总价")
     if only_part1:
-        return wb.close(add_merges_now=False)
+        return wb
     _part(w, wb.add_worksheet(PART2_SHEET, row_order=True), s.title, PART2_TITLE, s.caption, PART2, MERGED2,
           s.report.enterprises["table2"], "投资金额")
     _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), s.report)
     _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), s.report, s.out_dir)
     _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), s.report, s.clusters)
     wb.close()
-    return {}
+    return None
 
 
 def _write_split(s: _Summary, path: Path) -> bool:
-    """Write the summary with two processes; False (nothing written) where that cannot be
-    done, and the caller writes it alone. The writer's time is per cell and compressing
-    the file, all on one core: a province's part 一 takes as long as the other sheets
-    together. A forked process writes the whole workbook with part 一 cut after its first
-    enterprise, while this one writes the full part 一 as a workbook of its own; that
-    sheet then replaces the cut one. Styles are numbered in order of first use, and both
-    part 一 sheets start alike, so the numbers agree; this is checked, not assumed (a
-    style only a later row uses, e.g. a date typed in a text column, would differ: then
-    the summary is written again in one process)."""
-    import gc
-    import multiprocessing as mp
-    import sys
-    import threading
+    """Write the summary as two workbooks at once; False (nothing written) when their styles
+    disagree, and the caller writes it as one. Most of the writer's time is compressing the
+    file, which the Rust binding does without holding Python's lock: so part 一, the bulk of
+    a province's summary, is written as a workbook of its own and compressed in a thread
+    while this thread writes the whole workbook with part 一 cut after its first enterprise;
+    the full sheet then replaces the cut one. Styles are numbered in order of first use, and
+    both part 一 sheets start alike, so the numbers agree; this is checked, not assumed (a
+    style only a later row uses, e.g. a date typed in a text column, would differ)."""
+    from concurrent.futures import ThreadPoolExecutor
 
     from .xlsx_engine import rewrite, styles_extend
 
-    if not sys.platform.startswith("linux") or threading.active_count() > 1 \
-            or "fork" not in mp.get_all_start_methods():
-        return False                     # forking is only safe in a single-threaded Linux process
     rest, part1 = path.with_name(path.name + ".rest"), path.with_name(path.name + ".part1")
-    sys.stdout.flush()                   # or the child would write out this process's buffered output again
-    sys.stderr.flush()
-    gc.freeze()                          # the child's collector never walks (and copies) the parent's objects
-    child = mp.get_context("fork").Process(target=_write_rest, args=(s, rest), daemon=True)
-    child.start()
     try:
-        merges = _write(s, part1, "rust", only_part1=True)
-        child.join()
-        if child.exitcode != 0 or not styles_extend(rest, part1):
+        book = _write(s, part1, "rust", only_part1=True)
+        with ThreadPoolExecutor(1) as pool:
+            closing = pool.submit(book.close, add_merges_now=False)
+            _write(s, rest, "rust", part1_upto=1)
+            merges = closing.result()
+        if not styles_extend(rest, part1):
             return False
         sheet = "xl/worksheets/sheet1.xml"
         rewrite(rest, path, {sheet: merges.get(sheet, [])}, replace={sheet: (part1, sheet)})
         return True
     finally:
-        if child.is_alive():
-            child.kill()
-            child.join()
-        gc.unfreeze()
         for f in (rest, part1):
             f.unlink(missing_ok=True)
-
-
-def _write_rest(s: _Summary, path: Path) -> None:
-    import gc
-    gc.disable()
-    _write(s, path, "rust", part1_upto=1)
 
 
 def _created() -> dt.datetime:
