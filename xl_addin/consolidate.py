@@ -74,8 +74,10 @@ def _header(kind: str, f: str) -> str:
 
 
 def _enterprise_issues(df: pd.DataFrame, kind: str, excluded: set, located: list[Located],
-                       rules: Rules, issues: list[Issue]) -> set:
-    """Threshold, mixed categories and duplicates on the rows left after row rules."""
+                       rules: Rules, issues: list[Issue], totals: dict) -> set:
+    """Threshold, mixed categories and duplicates on the rows left after row rules.
+    Table 1 enterprise totals go into `totals` ((input, name key) -> total) for _enterprises:
+    an enterprise that keeps its rows keeps all of them."""
     left = df[~df.index.isin(excluded) & df["name_key"].notna()]
     dropped: set = set()
     fields = ["name", "total", "category"] if kind == "table1" else ["name"]
@@ -101,7 +103,8 @@ def _enterprise_issues(df: pd.DataFrame, kind: str, excluded: set, located: list
                 odd = next(j for j in rows if category[j] != categories[0])
                 issue(rows, "category", "mixed_enterprise_category",
                       {"categories": "”和“".join(CATEGORY_TEXT[c] for c in categories)}, at=odd)
-            total = subsidy.total([col["total"][j] for j in rows])
+            total = totals[col["input"][rows[0]], col["name_key"][rows[0]]] = \
+                subsidy.total([col["total"][j] for j in rows])
             if total < subsidy.money(rules.min_total):
                 issue(rows, "total", "below_threshold", {"total": f"{total}", "threshold": f"{rules.min_total:g}"})
     by_name: dict[str, dict[str, list[int]]] = {}
@@ -196,7 +199,8 @@ def _numbers(series: pd.Series) -> list[float | None]:
     return [None if v != v else v for v in series.astype("float64").tolist()]
 
 
-def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList) -> list[Enterprise]:
+def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterList,
+                 totals: dict) -> list[Enterprise]:
     out = []
     county_city = clusters.county_city
     official = _official_rows(kind, df, county_city)
@@ -209,7 +213,10 @@ def _enterprises(df: pd.DataFrame, kind: str, rules: Rules, clusters: ClusterLis
                          col["path"][first], [official[j] for j in rows])
         if kind == "table1":
             ent.category = col["category"][first]
-            ent.estimate = subsidy.equipment(subsidy.total([col["total"][j] for j in rows]), ent.category, rules)
+            total = totals.get((col["input"][first], col["name_key"][first]))
+            if total is None:
+                total = subsidy.total([col["total"][j] for j in rows])
+            ent.estimate = subsidy.equipment(total, ent.category, rules)
         else:
             founded = next((col["founded"][j] for j in rows if col["founded"][j]), None)
             ent.estimate = subsidy.equity(subsidy.total([col["amount"][j] for j in rows]), founded,
@@ -318,10 +325,11 @@ def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: st
     for kind in KINDS:
         df = build_frame(kind, columns.pop(kind))
         excluded = _row_issues(df, kind, located[kind], ctx, issues)
-        excluded |= _enterprise_issues(df, kind, excluded, located[kind], rules, issues)
+        totals: dict = {}
+        excluded |= _enterprise_issues(df, kind, excluded, located[kind], rules, issues, totals)
         df["accepted"] = ~df.index.isin(excluded)
         frames[kind] = df
-        accepted[kind] = _enterprises(df[df["accepted"]], kind, rules, clusters)
+        accepted[kind] = _enterprises(df[df["accepted"]], kind, rules, clusters, totals)
 
     by_path = {r.path: r for r in results}
     for df in frames.values():
