@@ -3,6 +3,7 @@ the core, render the Report. Exit codes: 0 no errors, 1 errors found, 2 usage
 error or nothing could be read."""
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -36,8 +37,17 @@ def _run(inputs, rules_path, city=None):
     missing = [p for p in paths if not Path(p).exists()]
     if missing:
         raise click.UsageError("找不到文件：" + "、".join(missing))
-    # Large runs: the workers start reading now, while this process imports pandas and pandera.
+    # Large runs: the workers start reading now, while this process imports pandas and pandera
+    # (with the garbage collector off, as run() has it: importing makes many objects, no garbage).
     started = start(paths, default_clusters())
+    gc.disable()
+    try:
+        return _consolidate(paths, rules, city, started)
+    finally:
+        gc.enable()
+
+
+def _consolidate(paths, rules, city, started):
     from .consolidate import run
 
     if len(paths) == 1:
