@@ -103,3 +103,37 @@ def test_summary_written_as_one_workbook_when_a_later_row_needs_a_style_of_its_o
     cell = next(c for row in openpyxl.load_workbook(two)["汇总表（一）"].iter_rows() for c in row
                 if isinstance(c.value, dt.datetime))
     assert cell.value == dt.datetime(2024, 3, 1) and cell.number_format == "yyyy-mm-dd"
+
+
+def test_irregular_rows_are_found_column_by_column():
+    from xl_addin.formats.summary_xlsx import MAX_CELL_TEXT, _irregular
+
+    text = ["甲", None, "乙\x07", "", "丙" * (MAX_CELL_TEXT + 1), "丁", 3.0]
+    number = [1.0, None, 2.0, 3.0, 4.0, 5, 6.0]
+    assert _irregular([text, number], [False, True]) == {2, 3, 4, 5, 6}
+    assert _irregular([["甲", None], [1.0, None]], [False, True]) == set()
+    assert _irregular([[1.0, None]], [False]) == {0}
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_odd_values_inside_part_one_are_written_cell_by_cell(tmp_path, city_report, split):
+    """Rows whose values the fast path cannot take (found by a whole-column check) are
+    written one cell at a time, wherever they are: control characters removed, an empty
+    text a blank, an integer a number."""
+    from xl_addin.consolidate import OfficialRow
+
+    ents = [e for e in city_report.enterprises["table1"] if len(e.rows) > 1]
+    ent = ents[len(ents) // 2]
+    row = ent.rows[1]
+    assert type(row) is OfficialRow            # the table's rows share one header index
+    index = dict(row._index)
+    values = list(row._values)
+    values[index["设备用途"]], values[index["安装位置"]], values[index["单价"]] = "检\x07测", "", 7
+    ent.rows[1] = OfficialRow(row._index, tuple(values))
+    path = write_summary(city_report, tmp_path / "s.xlsx", split=split)
+    ws = openpyxl.load_workbook(path)["汇总表（一）"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "序号")
+    col = {name: i for i, name in enumerate(header)}
+    found = [r for r in ws.iter_rows(values_only=True) if r[col["设备用途"]] == "检测"]
+    assert len(found) == 1
+    assert found[0][col["安装位置"]] is None and found[0][col["单价"]] == 7

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import sheets
-from ..consolidate import cities_of, missing_counties, row_getter
+from ..consolidate import cities_of, columns_of, missing_counties, row_getter
 from ..model import Report
 from ..reference import ClusterList, default_clusters
 from .atomic import atomic_path
@@ -108,6 +108,35 @@ class _Writer:
 
 
 NUMERIC = {"money", "pct", "int", "total_money"}
+_NUMBER_TYPES, _TEXT_TYPES = {float, type(None)}, {str, type(None)}
+
+
+def _plain_number(v) -> bool:
+    return type(v) is float or v is None
+
+
+def _plain_text(v) -> bool:
+    return v is None or (type(v) is str and v != "" and len(v) <= MAX_CELL_TEXT and v.isprintable())
+
+
+def _irregular(columns, numeric: list[bool]) -> set[int]:
+    """The indexes of the rows holding a value a _Layout must write cell by cell (see
+    _Layout), from the table's columns: each column is checked whole with C-level calls,
+    and only a column that fails is looked at value by value."""
+    odd: set[int] = set()
+    for col, is_number in zip(columns, numeric):
+        kinds = set(map(type, col))
+        if is_number:
+            if kinds <= _NUMBER_TYPES:
+                continue
+            odd.update(k for k, v in enumerate(col) if not _plain_number(v))
+            continue
+        if kinds <= _TEXT_TYPES and "" not in col:
+            texts = list(filter(None, col))
+            if all(map(str.isprintable, texts)) and max(map(len, texts), default=0) <= MAX_CELL_TEXT:
+                continue
+        odd.update(k for k, v in enumerate(col) if not _plain_text(v))
+    return odd
 
 
 class _Layout:
@@ -127,12 +156,16 @@ class _Layout:
             else:
                 self.runs.append((c, c + 1, name in NUMERIC, w.f[name]))
 
-    def write(self, ws, r: int, values: list) -> None:
+    def write(self, ws, r: int, values: list, checked_from: int | None = None) -> None:
+        """checked_from: the values from that column on are known to be of the expected
+        types (see _irregular), and the runs that start there are not checked again."""
         for first, end, numeric, fmt in self.runs:
             run = values[first:end]
-            if numeric:
+            if checked_from is not None and first >= checked_from:
+                fast = True
+            elif numeric:
                 fast = all(type(v) is float or v is None for v in run)
-            else:
+            else:       # _plain_text, inline: a call per value costs more here
                 fast = all(v is None or (type(v) is str and v and len(v) <= MAX_CELL_TEXT and v.isprintable())
                            for v in run)
             if fast:
@@ -173,15 +206,17 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
     if not all(col in merged for col in columns[:nblock]):
         raise ValueError(f"merged columns must lead the table: {columns}")
     header = w.heading(ws, title, part, caption, ncols)
-    ws.set_row(header, 32)
+    ws.set_row(header, 33)     # 44 pixels (see RustSheet.set_row)
     for c, name in enumerate(columns):
         w.cell(ws, header, c, name, "head")
     block_fmts = ["int" if col == "序号" else "text" if col == "企业名称" else "center" for col in columns[:nblock]]
     item_fmts = ["money" if col in AMOUNTS else "text" for col in columns[nblock:]]
     first_row, next_row = w.layout(block_fmts + item_fmts), w.layout(["text"] * nblock + item_fmts)
     items = row_getter(columns[nblock:])
+    odd = _irregular(columns_of([row for e in enterprises for row in e.rows], columns[nblock:]),
+                     [fmt in NUMERIC for fmt in item_fmts])
     under_block = [None] * nblock
-    r = header + 1
+    r, k = header + 1, 0        # k: the row's index in the table, as in `odd`
     for no, ent in enumerate(enterprises, start=1):
         values = sheets.enterprise_values(ent, no)
         block = [values[col] for col in columns[:nblock]]
@@ -191,9 +226,11 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
             for c, fmt in enumerate(block_fmts):
                 ws.merge_cells(r, c, last, c, w.f[fmt])
         rows = iter(ent.rows)
-        first_row.write(ws, r, block + items(next(rows)))
+        first_row.write(ws, r, block + items(next(rows)), None if k in odd else nblock)
         for at, item in enumerate(rows, start=r + 1):
-            next_row.write(ws, at, under_block + items(item))
+            k += 1
+            next_row.write(ws, at, under_block + items(item), None if k in odd else 0)
+        k += 1
         r = last + 1
     total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
         if enterprises else 0
@@ -211,9 +248,11 @@ def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
             "money", "center", "text"]
     *rows, total = sheets.subsidy_rows(report)
     layout = w.layout(fmts)
-    for r, values in enumerate(rows, start=2):
+    for values in rows:
         values[0] = float(values[0])
-        layout.write(ws, r, values)
+    odd = _irregular(map(list, zip(*rows)), [f in NUMERIC for f in fmts]) if rows else set()
+    for r, values in enumerate(rows, start=2):
+        layout.write(ws, r, values, None if r - 2 in odd else 0)
     r = len(rows) + 2
     ws.write_string(r, 0, "合计", w.f["total"])
     for c in range(1, len(cols)):

@@ -162,7 +162,14 @@ class RustSheet:
             self._ws.set_column_width(c, width)
 
     def set_row(self, r, height, _fmt=None):
-        self._ws.set_row_height(r, height)
+        """In whole pixels where the height is one (points × 4/3): the same XML, but after the
+        binding's set_row_height a streaming sheet takes twice as long to close (measured:
+        1.14 s against 0.53 s for part 一 at N = 1,000)."""
+        pixels = height * 4 / 3
+        if pixels.is_integer():
+            self._ws.set_row_height_pixels(r, int(pixels))
+        else:
+            self._ws.set_row_height(r, height)
 
     def set_landscape(self):
         self._ws.set_landscape()
