@@ -388,29 +388,40 @@ def _write(s: _Summary, path: Path, engine: str, part1_upto: int | None = None, 
 
 
 def _write_split(s: _Summary, path: Path) -> bool:
-    """Write the summary as two workbooks at once; False (nothing written) when their styles
-    disagree, and the caller writes it as one. Most of the writer's time is compressing the
-    file, which the Rust binding does without holding Python's lock: so part 一, the bulk of
-    a province's summary, is written as a workbook of its own and compressed in a thread
-    while this thread writes the whole workbook with part 一 cut after its first enterprise;
-    the full sheet then replaces the cut one. Styles are numbered in order of first use, and
-    both part 一 sheets start alike, so the numbers agree; this is checked, not assumed (a
-    style only a later row uses, e.g. a date typed in a text column, would differ)."""
+    """Write the summary as two workbooks at once; False (a file to overwrite) when their
+    styles disagree, and the caller writes it as one. Most of the writer's time is
+    compressing, which the Rust binding and zlib do without holding Python's lock: so part
+    一, the bulk of a province's summary, is written as a workbook of its own, closed and
+    copied (with its merges) into the summary file in a thread, while this thread writes the
+    whole workbook with part 一 cut after its first enterprise; its other parts follow (a
+    package's parts are found by name, in any order). Styles are numbered in order of first
+    use, and both part 一 sheets start alike, so the numbers agree; this is checked, not
+    assumed (a style only a later row uses, e.g. a date typed in a text column, would differ)."""
+    import zipfile
     from concurrent.futures import ThreadPoolExecutor
 
-    from .xlsx_engine import rewrite, styles_extend
+    from .xlsx_engine import copy_part, new_package, styles_extend
 
     rest, part1 = path.with_name(path.name + ".rest"), path.with_name(path.name + ".part1")
+    sheet = "xl/worksheets/sheet1.xml"
     try:
         book = _write(s, part1, "rust", only_part1=True)
-        with ThreadPoolExecutor(1) as pool:
-            closing = pool.submit(book.close, add_merges_now=False)
-            _write(s, rest, "rust", part1_upto=1)
-            merges = closing.result()
-        if not styles_extend(rest, part1):
-            return False
-        sheet = "xl/worksheets/sheet1.xml"
-        rewrite(rest, path, {sheet: merges.get(sheet, [])}, replace={sheet: (part1, sheet)})
+        with new_package(path) as out:
+            def part1_into_summary() -> None:
+                merges = book.close(add_merges_now=False)
+                with zipfile.ZipFile(part1) as src:
+                    copy_part(src, sheet, out, merges.get(sheet))
+
+            with ThreadPoolExecutor(1) as pool:
+                done = pool.submit(part1_into_summary)
+                _write(s, rest, "rust", part1_upto=1)
+                done.result()
+            if not styles_extend(rest, part1):
+                return False
+            with zipfile.ZipFile(rest) as src:
+                for info in src.infolist():
+                    if info.filename != sheet:
+                        copy_part(src, info.filename, out)
         return True
     finally:
         for f in (rest, part1):

@@ -11,7 +11,6 @@ writes the summary with both and compares the files.
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -207,62 +206,61 @@ def _ref(r1: int, c1: int, r2: int, c2: int, letters: dict[int, str]) -> bytes:
 
 
 def add_merges(path: str | Path, merges: dict[str, list[tuple[int, int, int, int]]]) -> None:
-    """Add merged ranges to worksheet parts of a written .xlsx (see rewrite)."""
+    """Add merged ranges to worksheet parts of a written .xlsx (see copy_part)."""
     path = Path(path)
     tmp = path.with_name(path.name + ".merging")
-    rewrite(path, tmp, merges)
+    with zipfile.ZipFile(path) as src, new_package(tmp) as dst:
+        for info in src.infolist():
+            copy_part(src, info.filename, dst, merges.get(info.filename))
     os.replace(tmp, path)
 
 
-def rewrite(source: str | Path, target: str | Path, merges: dict[str, list[tuple[int, int, int, int]]],
-            replace: dict[str, tuple[str | Path, str]] | None = None) -> None:
-    """Copy the .xlsx `source` to `target`, taking the parts named in `replace` from other
-    files (part -> (file, its part)) and adding merged ranges to worksheet parts: a part's
+def new_package(path: str | Path) -> zipfile.ZipFile:
+    """A zip for copy_part: fast compression (the parts are written once, read rarely)."""
+    return zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+
+
+def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
+              merges: list[tuple[int, int, int, int]] | None = None) -> None:
+    """Copy the part `name` of `src` to `dst`, adding merged ranges to a worksheet part: its
     XML is streamed through unchanged up to </sheetData>; the merges join the <mergeCells>
     element after it (created, in schema order, right after </sheetData> if the sheet has
-    none)."""
+    none). zlib releases Python's lock while it works, so this can run in a thread."""
     from ..locate import xl_col_to_name
 
-    replace = replace or {}
-    with contextlib.ExitStack() as stack:
-        src = stack.enter_context(zipfile.ZipFile(source))
-        dst = stack.enter_context(zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1))
-        donors = {f: stack.enter_context(zipfile.ZipFile(f)) for f in {str(f) for f, _ in replace.values()}}
-        for info in src.infolist():
-            donor, name = (donors[str(replace[info.filename][0])], replace[info.filename][1]) \
-                if info.filename in replace else (src, info.filename)
-            ranges = merges.get(info.filename) or None
-            with donor.open(name) as fh, dst.open(info.filename, "w", force_zip64=True) as wh:
-                if ranges is None:
-                    shutil.copyfileobj(fh, wh, 1 << 20)
-                    continue
-                tail = b""
-                while True:
-                    chunk = fh.read(1 << 20)
-                    if not chunk:
-                        break
-                    data = tail + chunk
-                    at = data.rfind(b"</sheetData>")
-                    if at < 0:
-                        wh.write(data[:-16])
-                        tail = data[-16:]
-                        continue
-                    wh.write(data[:at])
-                    tail = data[at:] + fh.read()      # what follows the cells is small
-                    break
-                letters = {c: xl_col_to_name(c) for r in {(r[1], r[3]) for r in ranges} for c in r}
-                cells = b"".join(b'<mergeCell ref="' + _ref(*r, letters) + b'"/>' for r in ranges)
-                found = _MERGE_CELLS.search(tail)
-                if found:
-                    count = int(found.group(1)) + len(ranges)
-                    end = tail.index(b"</mergeCells>", found.end())
-                    tail = (tail[:found.start()] + b'<mergeCells count="%d">' % count + tail[found.end():end]
-                            + cells + tail[end:])
-                else:
-                    close = len(b"</sheetData>")
-                    tail = (tail[:close] + b'<mergeCells count="%d">' % len(ranges) + cells + b"</mergeCells>"
-                            + tail[close:])
-                wh.write(tail)
+    # zip64 only where a part may need it: file-type sniffers read the first entries' headers
+    big = src.getinfo(name).file_size > 1 << 30
+    with src.open(name) as fh, dst.open(name, "w", force_zip64=big) as wh:
+        if not merges:
+            shutil.copyfileobj(fh, wh, 1 << 20)
+            return
+        tail = b""
+        while True:
+            chunk = fh.read(1 << 20)
+            if not chunk:
+                break
+            data = tail + chunk
+            at = data.rfind(b"</sheetData>")
+            if at < 0:
+                wh.write(data[:-16])
+                tail = data[-16:]
+                continue
+            wh.write(data[:at])
+            tail = data[at:] + fh.read()      # what follows the cells is small
+            break
+        letters = {c: xl_col_to_name(c) for r in {(r[1], r[3]) for r in merges} for c in r}
+        cells = b"".join(b'<mergeCell ref="' + _ref(*r, letters) + b'"/>' for r in merges)
+        found = _MERGE_CELLS.search(tail)
+        if found:
+            count = int(found.group(1)) + len(merges)
+            end = tail.index(b"</mergeCells>", found.end())
+            tail = (tail[:found.start()] + b'<mergeCells count="%d">' % count + tail[found.end():end]
+                    + cells + tail[end:])
+        else:
+            close = len(b"</sheetData>")
+            tail = (tail[:close] + b'<mergeCells count="%d">' % len(merges) + cells + b"</mergeCells>"
+                    + tail[close:])
+        wh.write(tail)
 
 
 _STYLE_LISTS = [(b"numFmts", rb"<numFmt\b[^>]*/>"), (b"fonts", rb"<font\b.*?</font>|<font\s*/>"),
