@@ -3,9 +3,10 @@
     python benchmarks/run.py --n 1000          # about 80,000 data rows; corpus cached
     python benchmarks/run.py --n 5 --reps 1    # smoke run (the test suite does this)
 
-Every measurement is a new process (wall time; peak memory: the larger of wait4's peak
-RSS and, while it has workers, its RSS plus the workers' PSS, sampled), repeated --reps
-times; medians are printed with the ratios the targets are stated in:
+Every measurement is a new process (wall time; peak memory: the larger of its own peak
+RSS, VmHWM, and, while it has workers, the PSS sum of it and its workers, sampled; see
+measure()), repeated --reps times; medians are printed with the ratios the targets are
+stated in:
 
   1 limit        import pandas + pandera, read all sheets with calamine, write the rows
                  once with XlsxWriter (constant memory)            (benchmarks/limit.py)
