@@ -43,7 +43,9 @@ def test_both_engines_write_the_same_summary(tmp_path):
     paths = [write_county_workbook(b, tmp_path / "in" / b.filename) for b in books]
     report = run(paths)
     assert report.issues and any(i.cell for i in report.issues)       # 问题清单 has hyperlinks
+    import gc
     rust = _describe(write_summary(report, tmp_path / "rust.xlsx", engine="rust"))
+    assert gc.isenabled()                        # paused while writing, on again after
     xlsxwriter = _describe(write_summary(report, tmp_path / "xlsxwriter.xlsx", engine="xlsxwriter"))
     assert list(rust) == list(xlsxwriter)
     for sheet in rust:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import sheets
-from ..consolidate import cities_of, columns_of, missing_counties, row_getter
+from ..consolidate import cities_of, collector_paused, columns_of, missing_counties, row_getter
 from ..model import Report
 from ..reference import ClusterList, default_clusters
 from .atomic import atomic_path
@@ -360,7 +360,7 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
     rows = sum(len(e.rows) for e in report.enterprises["table1"])
     if split is None:
         split = rows >= SPLIT_FROM
-    with atomic_path(path) as tmp:
+    with atomic_path(path) as tmp, collector_paused():
         if not (split and engine == "rust" and _write_split(summary, tmp)):
             _write(summary, tmp, engine)
     return path
