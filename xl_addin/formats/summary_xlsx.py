@@ -155,15 +155,17 @@ class _Layout:
                 self.runs[-1] = (first, c + 1, numeric, fmt)
             else:
                 self.runs.append((c, c + 1, name in NUMERIC, w.f[name]))
+        self.plain = [(first, end, fmt) for first, end, _, fmt in self.runs]
 
-    def write(self, ws, r: int, values: list, checked_from: int | None = None) -> None:
-        """checked_from: the values from that column on are known to be of the expected
-        types (see _irregular), and the runs that start there are not checked again."""
+    def write(self, ws, r: int, values: list, checked: bool = False) -> None:
+        """checked: every value is known to be of the expected type (see _irregular)."""
+        if checked:
+            for first, end, fmt in self.plain:
+                ws.write_row(r, first, values[first:end], fmt)
+            return
         for first, end, numeric, fmt in self.runs:
             run = values[first:end]
-            if checked_from is not None and first >= checked_from:
-                fast = True
-            elif numeric:
+            if numeric:
                 fast = all(type(v) is float or v is None for v in run)
             else:       # _plain_text, inline: a call per value costs more here
                 fast = all(v is None or (type(v) is str and v and len(v) <= MAX_CELL_TEXT and v.isprintable())
@@ -213,23 +215,25 @@ def _part(w: _Writer, ws, title: str, part: str, caption: str, columns: list[str
     item_fmts = ["money" if col in AMOUNTS else "text" for col in columns[nblock:]]
     first_row, next_row = w.layout(block_fmts + item_fmts), w.layout(["text"] * nblock + item_fmts)
     items = row_getter(columns[nblock:])
+    blocks = []
+    for no, ent in enumerate(enterprises, start=1):
+        values = sheets.enterprise_values(ent, no)
+        blocks.append([float(no)] + [values[col] for col in columns[1:nblock]])
+    odd_blocks = _irregular(map(list, zip(*blocks)), [fmt in NUMERIC for fmt in block_fmts]) if blocks else set()
     odd = _irregular(columns_of([row for e in enterprises for row in e.rows], columns[nblock:]),
                      [fmt in NUMERIC for fmt in item_fmts])
     under_block = [None] * nblock
     r, k = header + 1, 0        # k: the row's index in the table, as in `odd`
-    for no, ent in enumerate(enterprises, start=1):
-        values = sheets.enterprise_values(ent, no)
-        block = [values[col] for col in columns[:nblock]]
-        block[0] = float(no)
+    for e, (ent, block) in enumerate(zip(enterprises, blocks)):
         last = r + len(ent.rows) - 1
         if last > r:
             for c, fmt in enumerate(block_fmts):
                 ws.merge_cells(r, c, last, c, w.f[fmt])
         rows = iter(ent.rows)
-        first_row.write(ws, r, block + items(next(rows)), None if k in odd else nblock)
+        first_row.write(ws, r, block + items(next(rows)), k not in odd and e not in odd_blocks)
         for at, item in enumerate(rows, start=r + 1):
             k += 1
-            next_row.write(ws, at, under_block + items(item), None if k in odd else 0)
+            next_row.write(ws, at, under_block + items(item), k not in odd)
         k += 1
         r = last + 1
     total = sum((e.estimate.base for e in enterprises), start=type(enterprises[0].estimate.base)(0)) \
@@ -252,7 +256,7 @@ def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
         values[0] = float(values[0])
     odd = _irregular(map(list, zip(*rows)), [f in NUMERIC for f in fmts]) if rows else set()
     for r, values in enumerate(rows, start=2):
-        layout.write(ws, r, values, None if r - 2 in odd else 0)
+        layout.write(ws, r, values, r - 2 not in odd)
     r = len(rows) + 2
     ws.write_string(r, 0, "合计", w.f["total"])
     for c in range(1, len(cols)):

@@ -120,6 +120,9 @@ class RustSheet:
         self._ws = ws
         self._row_order = row_order
         self._merges: list[tuple[int, int, int, int]] = []
+        # write_row(r, c, values, fmt): the binding's own (a summary makes ~200,000 calls);
+        # str stays str, never a formula; None is a formatted blank
+        self.write_row = ws.write_row
 
     def merge_cells(self, r1, c1, r2, c2, fmt=None):
         """Merge without a value: the caller writes every cell of the range, anchor included.
@@ -130,17 +133,11 @@ class RustSheet:
         else:
             self._ws.merge_range(r1, c1, r2, c2, "", fmt)
 
-    def write_row(self, r, c, values, fmt=None):
-        self._ws.write_row(r, c, values, fmt)
-
     def write_string(self, r, c, text, fmt=None):
         self._ws.write(r, c, str(text), fmt)       # the binding writes "=..." as a string, never a formula
 
     def write_number(self, r, c, value, fmt=None):
         self._ws.write(r, c, float(value), fmt)
-
-    def write_column(self, r, c, values, fmt=None):
-        self._ws.write_column(r, c, values, fmt)     # str stays str, None is a formatted blank
 
     def write_blank(self, r, c, _value=None, fmt=None):
         self._ws.write(r, c, None, fmt)
