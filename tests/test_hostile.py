@@ -255,3 +255,25 @@ def test_entity_definitions_in_the_workbook_part_reject_the_file(tmp_path, encod
     report = run([bad, good(tmp_path)])
     assert [(i.status, i.reason) for i in report.inputs] == [("rejected", "file_unreadable"), ("ok", None)]
     assert "实体" in report.issues[0].message
+
+
+def test_a_template_part_parsed_once_is_checked_again_when_its_bytes_differ(tmp_path):
+    """The workbook and styles parts are parsed once per content (counties share a template):
+    the same bytes come from the cache, a DTD added to them is parsed, and refused, every time."""
+    from hostile import SHEET_HEAD, SHEET_TAIL, WORKBOOK, inline, package
+
+    from xl_addin.formats.grid import ReadError
+    from xl_addin.formats.xlsx_reader import _parsed, read_xlsx
+    sheet = [SHEET_HEAD, '<row r="1">', inline("A1", "x"), "</row>", SHEET_TAIL]
+    first = package(tmp_path / "a.xlsx", sheet)
+    second = package(tmp_path / "b.xlsx", sheet)
+    doctype = '<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa">]>'
+    bad = package(tmp_path / "dtd.xlsx", sheet, workbook=WORKBOOK.replace("?>", "?>" + doctype, 1).encode())
+    _parsed.cache_clear()
+    read_xlsx(first)
+    misses = _parsed.cache_info().misses
+    assert read_xlsx(second).sheets[0].rows == read_xlsx(first).sheets[0].rows
+    assert _parsed.cache_info().misses == misses and _parsed.cache_info().hits >= 2
+    for _ in range(2):
+        with pytest.raises(ReadError, match="实体"):
+            read_xlsx(bad)

@@ -319,7 +319,9 @@ def collector_paused():
 def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: str | None,
          progress: Progress | None, books: dict[str, WorkbookData], started: Started | None) -> Report:
     ctx = Ctx(rules, clusters)
-    paths = expand_inputs(inputs) + list(books)
+    # inputs the caller expanded already, to start the workers, are not looked up again
+    given = [str(p) for p in inputs]
+    paths = (given if started is not None and given == started.paths else expand_inputs(inputs)) + list(books)
     issues: list[Issue] = []
     results: list[InputResult] = []
     located: dict[str, list[Located]] = {kind: [] for kind in KINDS}

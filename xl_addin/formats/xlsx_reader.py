@@ -9,6 +9,7 @@ need it."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import re
 import zipfile
@@ -100,7 +101,7 @@ MAX_META_BYTES = 16 * 1024 * 1024           # workbook.xml, its rels, styles.xml
 METADATA_PARTS = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/styles.xml"}
 
 
-def _elements(zf: zipfile.ZipFile, name: str) -> list[tuple[str, str, dict[str, str]]] | None:
+def _elements(zf: zipfile.ZipFile, name: str) -> tuple[tuple[str, str, dict[str, str]], ...] | None:
     """(tag, parent tag, attributes) of every element of a small XML part, in document
     order, names without namespaces; None when the part is absent. expat parses (C speed,
     whatever the encoding); a document type declaration, the carrier of entity expansion
@@ -111,6 +112,14 @@ def _elements(zf: zipfile.ZipFile, name: str) -> list[tuple[str, str, dict[str, 
         return None
     if info.file_size > MAX_META_BYTES:
         raise ReadError("file_too_large", f"其中 {name} 解压后超过 {MAX_META_BYTES // 1024 // 1024} MB")
+    return _parsed(name, zf.read(name))
+
+
+@functools.lru_cache(maxsize=32)
+def _parsed(name: str, data: bytes) -> tuple[tuple[str, str, dict[str, str]], ...]:
+    """_elements of a part's bytes. Cached by content: the county workbooks of a run come
+    from one template, and their styles and workbook parts are mostly byte for byte the
+    same (a province's 1,000 files: 0.5 ms of each file's 2.4 ms read)."""
     out: list[tuple[str, str, dict[str, str]]] = []
     stack = [""]
 
@@ -128,12 +137,12 @@ def _elements(zf: zipfile.ZipFile, name: str) -> list[tuple[str, str, dict[str, 
     parser.StartDoctypeDeclHandler = refuse
     parser.EntityDeclHandler = refuse
     try:
-        parser.Parse(zf.read(name), True)
+        parser.Parse(data, True)
     except ReadError:
         raise
     except Exception as exc:
         raise ReadError("file_unreadable", f"工作簿结构损坏（{name}）") from exc
-    return out
+    return tuple(out)
 
 
 def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
