@@ -277,3 +277,7 @@ def test_a_template_part_parsed_once_is_checked_again_when_its_bytes_differ(tmp_
     for _ in range(2):
         with pytest.raises(ReadError, match="实体"):
             read_xlsx(bad)
+    padded = WORKBOOK.replace("</workbook>", "<!--" + "x" * 300_000 + "--></workbook>")
+    cached = _parsed.cache_info().currsize
+    assert read_xlsx(package(tmp_path / "big.xlsx", sheet, workbook=padded.encode())).sheets
+    assert _parsed.cache_info().currsize == cached          # a large part is parsed, never kept
