@@ -78,17 +78,22 @@ def one_workbook(rows: int, folder: Path) -> Path:
     return path
 
 
-def _pss_mb(pid: int) -> float:
-    """Proportional set size: private pages plus a fair share of pages shared with other
-    processes (a forked worker shares the parent's imported modules)."""
+def _proc_mb(path: str, field: bytes) -> float:
+    """A kB figure of a /proc file (`field` with its colon), in MB; 0 once the process is gone."""
     try:
-        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+        with open(path, "rb") as fh:
             for line in fh:
-                if line.startswith(b"Pss:"):
+                if line.startswith(field):
                     return int(line.split()[1]) / 1024
     except OSError:
         pass
     return 0.0
+
+
+def _pss_mb(pid: int) -> float:
+    """Proportional set size: private pages plus a fair share of pages shared with other
+    processes (a forked worker shares the parent's imported modules)."""
+    return _proc_mb(f"/proc/{pid}/smaps_rollup", b"Pss:")
 
 
 def descendants(root: int) -> set[int]:
@@ -112,14 +117,7 @@ def descendants(root: int) -> set[int]:
 def _hwm_mb(pid: int) -> float:
     """The process's own peak RSS so far (VmHWM; cheap to read, and unlike wait4's figure it
     leaves out its children)."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
+    return _proc_mb(f"/proc/{pid}/status", b"VmHWM:")
 
 
 def measure(cmd: list[str]) -> tuple[float, float]:

@@ -165,12 +165,7 @@ class _Layout:
             return
         for first, end, numeric, fmt in self.runs:
             run = values[first:end]
-            if numeric:
-                fast = all(type(v) is float or v is None for v in run)
-            else:       # _plain_text, inline: a call per value costs more here
-                fast = all(v is None or (type(v) is str and v and len(v) <= MAX_CELL_TEXT and v.isprintable())
-                           for v in run)
-            if fast:
+            if all(map(_plain_number if numeric else _plain_text, run)):
                 ws.write_row(r, first, run, fmt)
             else:
                 self.w.row(ws, r, run, self.fmts[first:end], first)
