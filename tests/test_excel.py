@@ -17,6 +17,7 @@ import pytest
 from builders import HJ, LEADER, RQ, RQ_CLUSTER, TOP3, t1_row, t2_row
 
 from xl_addin.excel import vba, workbooks
+from xl_addin.spec import load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "workbooks" / "master.xlsm"
@@ -125,8 +126,8 @@ def test_master_and_county_layout():
     for book in (master, county):
         t1, t2 = book["表1"], book["表2"]
         assert t1["values"][1][0] == t2["values"][1][0] == "单位：万元"
-        assert list(t1["values"][2][:9]) == workbooks.T1
-        assert list(t2["values"][2][:10]) == workbooks.T2
+        assert list(t1["values"][2][:9]) == [f.header for f in load_specs()["table1"].official]
+        assert list(t2["values"][2][:10]) == [f.header for f in load_specs()["table2"].official]
         for sheet in (t1, t2):
             assert sheet["freeze"] == "B4" and sheet["protected"]
             assert sheet["print_titles"] == "$1:$3" and sheet["orientation"] == "landscape" and sheet["paper"] == 9
@@ -295,7 +296,7 @@ def test_untrusted_text_reaches_the_sheets_as_plain_text(tmp_path, monkeypatch):
     county = tmp_path / "任丘市.xlsx"
     wb = xlsxwriter.Workbook(str(county))
     ws = wb.add_worksheet("表1")
-    for r, row in enumerate([workbooks.T1, t1_row("沧州任丘甲公司", RQ, RQ_CLUSTER, LEADER, "研发1：光\x07谱仪",
+    for r, row in enumerate([[f.header for f in load_specs()["table1"].official], t1_row("沧州任丘甲公司", RQ, RQ_CLUSTER, LEADER, "研发1：光\x07谱仪",
                                                   "=cmd|' /C calc'!A0", unit=30, total=60)]):
         for c, v in enumerate(row):
             ws.write_string(r, c, v) if isinstance(v, str) else ws.write_number(r, c, v)

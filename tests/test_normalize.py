@@ -3,6 +3,8 @@ import datetime as dt
 import pytest
 
 from xl_addin import normalize as nz
+from xl_addin.locate import is_placeholder_text
+from xl_addin.spec import load_specs
 from xl_addin.reference import default_clusters
 
 
@@ -42,7 +44,8 @@ def test_date(raw, expected):
     ("“领跑者”企业/营收前三企业", None), ("龙头企业", None), ("", None), (None, None),
 ])
 def test_enterprise_category(raw, expected):
-    assert nz.enterprise_category(raw) == expected
+    f = load_specs()["table1"].field("category")
+    assert nz.choice(raw, f.options, f.match) == expected
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -51,7 +54,8 @@ def test_enterprise_category(raw, expected):
     ("生产设备1：机床", "先进生产设备"), (" 研发１：仪器", "研发"), ("光谱仪", None), ("", None),
 ])
 def test_equipment_category(raw, expected):
-    assert nz.equipment_category(raw) == expected
+    f = load_specs()["table1"].field("equipment")
+    assert nz.choice(raw, f.options, f.match) == expected
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -81,8 +85,8 @@ def test_city_matching():
 
 
 def test_placeholder_text():
-    assert all(nz.is_placeholder_text(x) for x in ("研发1：XX仪器", "1.**", "…", "...", "xx公司"))
-    assert not any(nz.is_placeholder_text(x) for x in ("研发1：光谱仪", "", None, "1.冀财基金"))
+    assert all(is_placeholder_text(x) for x in ("研发1：XX仪器", "1.**", "…", "...", "xx公司", "（年月日）"))
+    assert not any(is_placeholder_text(x) for x in ("研发1：光谱仪", "", None, "1.冀财基金", "2023年5月8日"))
 
 
 def _exact_total(values):

@@ -9,7 +9,9 @@ import textwrap
 import openpyxl
 from builders import Sheet, write
 
-from xl_addin import ingest
+from xl_addin import ingest, machinery
+from xl_addin.locate import HeaderIndex
+from xl_addin.spec import load_specs
 from xl_addin.consolidate import expand_inputs, run
 from xl_addin.examples import generate_city, inject_mistakes, write_county_workbook
 from xl_addin.formats.summary_xlsx import write_summary
@@ -39,7 +41,7 @@ def test_worker_pool_gives_the_same_report_and_summary_as_one_process(tmp_path, 
     _corpus(folder)
     outputs = {}
     for workers in ("0", "2"):
-        monkeypatch.setenv(ingest.WORKERS_ENV, workers)
+        monkeypatch.setenv(machinery.WORKERS_ENV, workers)
         report = run([folder])
         summary = write_summary(report, tmp_path / f"SUMMARY_{workers}.xlsx")
         outputs[workers] = (report.to_json(), _summary_cells(summary))
@@ -58,10 +60,11 @@ def test_pooled_ingest_returns_every_input_in_order(tmp_path):
     _corpus(folder)
     paths = expand_inputs([folder])
     clusters = default_clusters()
-    pooled = list(ingest._pooled(list(enumerate(paths)), clusters, 2)[1])
+    specs = load_specs()
+    pooled = list(machinery._pooled(list(enumerate(paths)), clusters, specs, 2)[1])
     assert [item.result.path for item in pooled] == paths
     for i, (item, path) in enumerate(zip(pooled, paths)):
-        alone = ingest.ingest(i, path, clusters)
+        alone = ingest.ingest(i, path, clusters, specs, HeaderIndex(specs))
         assert item.result == alone.result
         assert [x.to_dict() for x in item.issues] == [x.to_dict() for x in alone.issues]
         assert item.columns == alone.columns
@@ -82,7 +85,7 @@ def test_a_broken_pool_finishes_in_this_process(tmp_path):
         print(json.dumps([len(report.inputs), sum(i.rows_read for i in report.inputs), len(report.issues)]))
     """), encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300,
-                          env={**__import__("os").environ, ingest.WORKERS_ENV: "2"})
+                          env={**__import__("os").environ, machinery.WORKERS_ENV: "2"})
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "bootstrapping phase" in proc.stderr          # the workers did fail
     counts = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -91,11 +94,11 @@ def test_a_broken_pool_finishes_in_this_process(tmp_path):
 
 
 def test_workers_started_for_other_inputs_are_not_used(tmp_path, monkeypatch):
-    monkeypatch.setenv(ingest.WORKERS_ENV, "2")
+    monkeypatch.setenv(machinery.WORKERS_ENV, "2")
     folder = tmp_path / "in"
     folder.mkdir()
     paths = expand_inputs(_corpus(folder))
-    started = ingest.start(paths[1:], default_clusters())         # not the inputs of the run below
+    started = machinery.start(paths[1:], default_clusters(), load_specs())         # not the inputs of the run below
     report = run(paths, started=started)
     assert [i.path for i in report.inputs] == paths
     assert report.to_json() == run(paths).to_json()

@@ -24,13 +24,12 @@ def page_text(pdf, n):
                           capture_output=True, text=True).stdout
 
 
-@pytest.mark.parametrize("split", [False, True])     # True: written as two workbooks, joined
-def test_summary_converts_to_landscape_a4_with_header_on_every_page(tmp_path, split):
+def test_summary_converts_to_landscape_a4_with_header_on_every_page(tmp_path):
     books = generate_city("沧州", seed=3)
     paths = [write_county_workbook(b, tmp_path / "in" / b.filename) for b in books]
     report = run(paths, city="沧州")
     assert sum(len(e.rows) for e in report.enterprises["table1"]) > 60   # enough rows for several pages
-    summary = write_summary(report, tmp_path / "SUMMARY.xlsx", split=split)
+    summary = write_summary(report, tmp_path / "SUMMARY.xlsx")
     pdf = convert(summary, "pdf", tmp_path / "pdf")
     pages = pdf_pages(pdf)
     assert len(pages) >= 3

@@ -71,55 +71,8 @@ def city_report(tmp_path):
     return run([write_county_workbook(b, tmp_path / "in" / b.filename) for b in books])
 
 
-def test_summary_written_as_two_workbooks_is_the_same_file(tmp_path, city_report):
-    """A large part 一 is written as a workbook of its own, compressed while the other sheets
-    are written, then joined to them: the file is the same, part for part, as one workbook."""
-    pytest.importorskip("rvgsrust_xlsxwriter")
-    from xl_addin.formats import summary_xlsx
-
-    one = write_summary(city_report, tmp_path / "one.xlsx", split=False)
-    s = summary_xlsx._Summary(city_report, summary_xlsx.default_clusters(), "汇总表", "填报单位：沧州市工业和信息化局",
-                              summary_xlsx.PART1, tmp_path)
-    assert summary_xlsx._write_split(s, tmp_path / "two.xlsx")          # written as two workbooks
-    assert not list(tmp_path.glob("two.xlsx.*"))                        # and left no part files behind
-    two = write_summary(city_report, tmp_path / "two.xlsx", split=True)
-    assert _parts(one) == _parts(two)
-    assert len(city_report.enterprises["table1"]) > 1 and openpyxl.load_workbook(two)["汇总表（一）"].merged_cells
-
-
-def test_summary_written_as_one_workbook_when_a_later_row_needs_a_style_of_its_own(tmp_path, city_report):
-    """A style first used after part 一's first enterprise (a date typed into a text column)
-    gets a different number in each workbook: detected, and the summary is written as one."""
-    pytest.importorskip("rvgsrust_xlsxwriter")
-    import datetime as dt
-
-    from xl_addin.formats import summary_xlsx
-
-    last = city_report.enterprises["table1"][-1]
-    last.rows[0] = {**dict(last.rows[0]), "设备用途": dt.date(2024, 3, 1)}
-    s = summary_xlsx._Summary(city_report, summary_xlsx.default_clusters(), "汇总表", "", summary_xlsx.PART1, tmp_path)
-    assert not summary_xlsx._write_split(s, tmp_path / "two.xlsx")
-    one = write_summary(city_report, tmp_path / "one.xlsx", split=False)
-    two = write_summary(city_report, tmp_path / "two.xlsx", split=True)
-    assert _parts(one) == _parts(two)
-    cell = next(c for row in openpyxl.load_workbook(two)["汇总表（一）"].iter_rows() for c in row
-                if isinstance(c.value, dt.datetime))
-    assert cell.value == dt.datetime(2024, 3, 1) and cell.number_format == "yyyy-mm-dd"
-
-
-def test_irregular_rows_are_found_column_by_column():
-    from xl_addin.formats.summary_xlsx import MAX_CELL_TEXT, _irregular
-
-    text = ["甲", None, "乙\x07", "", "丙" * (MAX_CELL_TEXT + 1), "丁", 3.0]
-    number = [1.0, None, 2.0, 3.0, 4.0, 5, 6.0]
-    assert _irregular([text, number], [False, True]) == {2, 3, 4, 5, 6}
-    assert _irregular([["甲", None], [1.0, None]], [False, True]) == set()
-    assert _irregular([[1.0, None]], [False]) == {0}
-
-
-@pytest.mark.parametrize("split", [False, True])
-def test_odd_values_inside_part_one_are_written_cell_by_cell(tmp_path, city_report, split):
-    """Rows whose values the fast path cannot take (found by a whole-column check) are
+def test_odd_values_inside_part_one_are_written_cell_by_cell(tmp_path, city_report):
+    """Rows whose values the fast path cannot take (found by their run's type check) are
     written one cell at a time, wherever they are: control characters removed, an empty
     text a blank, an integer a number."""
     from xl_addin.consolidate import OfficialRow
@@ -132,7 +85,7 @@ def test_odd_values_inside_part_one_are_written_cell_by_cell(tmp_path, city_repo
     values = list(row._values)
     values[index["设备用途"]], values[index["安装位置"]], values[index["单价"]] = "检\x07测", "", 7
     ent.rows[1] = OfficialRow(row._index, tuple(values))
-    path = write_summary(city_report, tmp_path / "s.xlsx", split=split)
+    path = write_summary(city_report, tmp_path / "s.xlsx")
     ws = openpyxl.load_workbook(path)["汇总表（一）"]
     header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "序号")
     col = {name: i for i, name in enumerate(header)}

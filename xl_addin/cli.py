@@ -18,19 +18,29 @@ def _console(stderr: bool = False):
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
-def _load_rules(path):
+def _specs(tables=()):
+    from .spec import SpecError, load_specs
+    try:
+        return load_specs(list(tables or ()))
+    except SpecError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _load_rules(path, tables=()):
     from .rules import RulesError, load_rules
     try:
-        return load_rules(path)
+        return load_rules(path, _specs(tables))
     except RulesError as exc:
         raise click.UsageError(str(exc)) from exc
 
 
-def _run(inputs, rules_path, city=None):
-    from .ingest import expand_inputs, start
+def _run(inputs, rules_path, city=None, tables=()):
+    from .ingest import expand_inputs
+    from .machinery import start
     from .reference import default_clusters
 
-    rules = _load_rules(rules_path)
+    specs = _specs(tables)
+    rules = _load_rules(rules_path, tables)
     paths = expand_inputs(list(inputs))
     if not paths:
         raise click.UsageError("没有找到要处理的 Excel 文件（.xlsx/.xlsm/.xls）。请检查路径。")
@@ -39,26 +49,26 @@ def _run(inputs, rules_path, city=None):
         raise click.UsageError("找不到文件：" + "、".join(missing))
     # Large runs: the workers start reading now, while this process imports pandas and pandera
     # (with the garbage collector off, as run() has it: importing makes many objects, no garbage).
-    started = start(paths, default_clusters())
+    started = start(paths, default_clusters(), specs)
     gc.disable()
     try:
-        return _consolidate(paths, rules, city, started)
+        return _consolidate(paths, rules, city, started, specs)
     finally:
         gc.enable()
 
 
-def _consolidate(paths, rules, city, started):
+def _consolidate(paths, rules, city, started, specs):
     from .consolidate import run
 
     if len(paths) == 1:
-        return run(paths, rules, city=city, started=started)
+        return run(paths, rules, city=city, started=started, specs=specs)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     # (the workers were started above, before this bar's refresh thread exists)
     with Progress(TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.description}"), console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("", total=len(paths))
-        return run(paths, rules, city=city, started=started,
+        return run(paths, rules, city=city, started=started, specs=specs,
                    progress=lambda done, total, path: bar.update(task, completed=done, description=Path(path).name))
 
 
@@ -88,11 +98,19 @@ def _print_summary(report, outputs: list[tuple[str, Path]]) -> None:
     lines = [
         f"文件：{len(report.inputs)} 个（接收 {ok}，拒收 {len(report.inputs) - ok}）",
         f"数据行：读取 {rows[0]}，接收 {rows[1]}，剔除 {rows[2]}",
-        f"申报单位：{s['units']} 个；项目：{s['projects']} 个（创新发展 {s['innovation_projects']}，股权投资 {s['equity_projects']}）",
-        f"设备投入合计：{report.table1['total']:.2f} 万元，测算补助 {report.table1['subsidy']:.2f} 万元",
-        f"股权投资合计：{report.table2['total']:.2f} 万元，测算奖励 {report.table2['subsidy']:.2f} 万元",
-        f"问题：错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个",
     ]
+    projects = [spec for spec in report.specs if spec.report.get("project")]
+    if projects:
+        parts = "，".join(f"{spec.label} {len(report.enterprises[spec.id])}" for spec in projects)
+        lines.append(f"申报单位：{s['units']} 个；项目：{s['projects']} 个（{parts}）")
+    for spec in report.specs:
+        section, n = report.tables[spec.id], len(report.enterprises[spec.id])
+        if spec.amount and (n or spec.report.get("project")):
+            lines.append(f"{spec.label}：{n} 个，合计 {section['total']:.2f} {spec.unit or ''}，"
+                         f"测算补助 {section['subsidy']:.2f} 万元")
+        elif n:
+            lines.append(f"{spec.label}：{n} 个")
+    lines.append(f"问题：错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个")
     from rich.markup import escape
     from rich.panel import Panel
     console.print(Panel("\n".join(lines), title="汇总结果", expand=False))
@@ -115,6 +133,8 @@ inputs_argument = click.argument("inputs", nargs=-1, required=True, type=click.P
 rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
                             help="本轮申报的规则文件（TOML），默认使用内置的2026年度规则。")
 json_option = click.option("--json", "json_path", type=click.Path(dir_okay=False), help="把完整结果写成 REPORT.json。")
+tables_option = click.option("--tables", "tables", multiple=True, type=click.Path(exists=True),
+                             help="另加的表格定义（.toml 文件或文件夹），如新一年修订的表格。")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -127,9 +147,10 @@ def main() -> None:
 @inputs_argument
 @json_option
 @rules_option
-def validate(inputs, json_path, rules_path):
+@tables_option
+def validate(inputs, json_path, rules_path, tables):
     """校验区县报表（文件或文件夹），列出问题，不生成汇总表。"""
-    report = _run(inputs, rules_path)
+    report = _run(inputs, rules_path, tables=tables)
     _print_issues(report)
     outputs = [("结果文件", _write_json(report, json_path))] if json_path else []
     _print_summary(report, outputs)
@@ -142,16 +163,17 @@ def validate(inputs, json_path, rules_path):
 @json_option
 @rules_option
 @click.option("--city", help="设区市名称，如 沧州（用于标题和未报送县统计）；不填则按数据推断。")
-def consolidate(inputs, out_path, json_path, rules_path, city):
+@tables_option
+def consolidate(inputs, out_path, json_path, rules_path, city, tables):
     """校验并汇总区县报表，生成市级汇总表（附表）、补助测算、问题清单和报送情况。"""
     from .reference import default_clusters
 
     if city and default_clusters().match_city(city) is None:
         raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
-    report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None)
+    report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None, tables=tables)
     from .formats.summary_xlsx import write_summary     # after _run: pandas loads while workers read
 
-    summary = write_summary(report, out_path, title=_load_rules(rules_path).summary_title)
+    summary = write_summary(report, out_path, title=_load_rules(rules_path, tables).summary_title)
     outputs = [("汇总表", summary)]
     if json_path:
         outputs.append(("结果文件", _write_json(report, json_path)))

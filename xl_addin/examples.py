@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .normalize import CATEGORY_TEXT
 from .reference import ClusterList, default_clusters
+from .spec import Specs, load_specs
 
 _WORDS = ["恒通", "华信", "金达", "宏业", "永盛", "鑫源", "润丰", "瑞达", "东方", "天宇", "博远", "中兴",
           "泰和", "嘉诚", "昌隆", "冀发", "正阳", "广元", "德隆", "新峰", "海晟", "明泰", "汇丰", "长城"]
@@ -201,61 +201,71 @@ def inject_mistakes(books: list[CountyBook], clusters: ClusterList | None = None
 
 
 # --- layout ----------------------------------------------------------------------
-T1_HEADER = ["企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额",
-             "设备用途", "安装位置", "单价", "总价"]
-T2_HEADER = ["企业名称", "所在地市", "所在县\n(市、区）", "所属集群", "股权投资机构名称",
-             "签订股权协议时间", "投资金额", "占股比例%", "退出时间", "退出方式"]
+def _choice_text(spec, field_id: str, value: str) -> str:
+    return next(o.text for o in spec.field(field_id).options if o.value == value)
+
+
+def _sheet(wb, spec, title: str, blocks: list[list[dict]], merge: bool, trailer: list[list]):
+    """One table sheet: a title, the 单位 caption, the official header, each enterprise's rows
+    (its block cells on the first row, merged down when `merge`), then `trailer` rows."""
+    from openpyxl.styles import Alignment, Font
+
+    fields = [f for f in spec.official]
+    ws = wb.create_sheet(spec.sheet)
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.append([f"单位：{spec.unit}"] if spec.unit else [])
+    ws.append([f.header for f in fields])
+    block = [c for c, f in enumerate(fields) if f.inherited]
+    for rows in blocks:
+        first = ws.max_row + 1
+        for k, row in enumerate(rows):
+            ws.append([row.get(f.id) if k == 0 or not f.inherited else None for f in fields])
+            for c, f in enumerate(fields):
+                if f.type == "date":
+                    ws.cell(ws.max_row, c + 1).number_format = "yyyy-mm-dd"
+        if merge and ws.max_row > first:
+            for c in block:
+                ws.merge_cells(start_row=first, start_column=c + 1, end_row=ws.max_row, end_column=c + 1)
+                ws.cell(first, c + 1).alignment = Alignment(vertical="center", wrap_text=True)
+    for row in trailer:
+        ws.append(row)
+    for c, f in enumerate(fields):
+        ws.column_dimensions[ws.cell(3, c + 1).column_letter].width = f.width or 10
+    return ws, fields
 
 
 def write_county_workbook(book: CountyBook, path: str | Path, placeholders: bool = True,
-                          merge: bool = True, text_dates: bool = False) -> Path:
+                          merge: bool = True, text_dates: bool = False, specs: Specs | None = None) -> Path:
     """Write one county workbook as county offices fill the official template."""
     import openpyxl
-    from openpyxl.styles import Alignment, Font
 
+    specs = specs or load_specs()
+    t1, t2 = specs["table1"], specs["table2"]
     wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "表1"
-    ws.append([f"{book.county}申报重点特色产业集群创新发展项目汇总（表1）"])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append(["单位：万元"])
-    ws.append(T1_HEADER)
+    wb.remove(wb.active)
+    blocks = []
     for p in book.table1:
-        first = ws.max_row + 1
-        for k, e in enumerate(p.equipment):
-            head = [p.name, p.county, p.cluster, CATEGORY_TEXT[p.category]] if k == 0 else [None] * 4
-            ws.append(head + [e.label, e.purpose, e.location, e.unit_price, e.total])
+        rows = [{"name": p.name, "county": p.county, "cluster": p.cluster,
+                 "category": _choice_text(t1, "category", p.category), "equipment": e.label, "purpose": e.purpose,
+                 "location": e.location, "unit_price": e.unit_price, "total": e.total} for e in p.equipment]
         if placeholders:
-            ws.append([None] * 4 + ["…", None, None, None, None])
-        if merge and ws.max_row > first:
-            for col in "ABCD":
-                ws.merge_cells(f"{col}{first}:{col}{ws.max_row}")
-                ws[f"{col}{first}"].alignment = Alignment(vertical="center", wrap_text=True)
-    ws.append(["合计", None, None, None, None, None, None, None,
-               round(sum(p.total for p in book.table1), 2)])
-    ws.append(["备注：每家企业只填写申报项目对应的表格"])
-
-    ws2 = wb.create_sheet("表2")
-    ws2.append(["表2.申报特色产业集群企业股权投资奖励项目"])
-    ws2.append(["单位：万元"])
-    ws2.append(T2_HEADER)
+            rows.append({"equipment": "…"})
+        blocks.append(rows)
+    fields = [f.id for f in t1.official]
+    total_row = [t1.summary.total] + [None] * (len(fields) - 2) + [round(sum(p.total for p in book.table1), 2)]
+    _sheet(wb, t1, f"{book.county}申报重点特色产业集群创新发展项目汇总（{t1.sheet}）", blocks, merge,
+           [total_row, ["备注：每家企业只填写申报项目对应的表格"]])
+    blocks = []
     for p in book.table2:
-        first = ws2.max_row + 1
-        for k, inv in enumerate(p.investments):
-            head = [p.name, p.city, p.county, p.cluster] if k == 0 else [None] * 4
-            date = f"{inv.date.year}年{inv.date.month}月{inv.date.day}日" if text_dates else inv.date
-            ws2.append(head + [inv.investor, date, inv.amount, inv.share, inv.exit_date, inv.exit_method])
-            for col in "FI":
-                ws2[f"{col}{ws2.max_row}"].number_format = "yyyy-mm-dd"
-        if merge and ws2.max_row > first:
-            for col in "ABCD":
-                ws2.merge_cells(f"{col}{first}:{col}{ws2.max_row}")
+        blocks.append([{"name": p.name, "city": p.city, "county": p.county, "cluster": p.cluster,
+                        "investor": inv.investor,
+                        "agreement_date": f"{inv.date.year}年{inv.date.month}月{inv.date.day}日" if text_dates else inv.date,
+                        "amount": inv.amount, "share": inv.share, "exit_date": inv.exit_date,
+                        "exit_method": inv.exit_method} for inv in p.investments])
     if placeholders and not book.table2:
-        ws2.append([None] * 4 + ["1.**", "（年月日）", None, None, "（年月日）", None])
-    ws2.append(["备注：每家企业只填写申报项目对应的表格"])
-    for sheet in (ws, ws2):
-        for col, width in zip("ABCDEFGHIJ", (30, 12, 28, 16, 30, 20, 16, 10, 10, 12)):
-            sheet.column_dimensions[col].width = width
+        blocks.append([{"investor": "1.**", "agreement_date": "（年月日）", "exit_date": "（年月日）"}])
+    _sheet(wb, t2, t2.title, blocks, merge, [["备注：每家企业只填写申报项目对应的表格"]])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -1,20 +1,17 @@
-"""The columns of every input (see ingest) -> one pandas frame per table kind."""
+"""The columns of every input (see ingest) -> one pandas frame per table spec."""
 from __future__ import annotations
 
 import pandas as pd
 
-FLOATS = {"unit_price", "total", "amount", "share"}
-INFERRED = {"input", "row", "tix", "share_pct"}     # ints and bools (an explicit int64 cast is slow)
+INTEGERS = {"input", "row", "tix"}
 
 
-def build_frame(kind: str, columns: dict[str, list]) -> pd.DataFrame:
-    """Raw values stay Python objects (no NaT/NaN inference from pandas); amounts are floats."""
-    data = {}
-    for c, values in columns.items():
-        if c in FLOATS:
-            data[c] = pd.Series(values, dtype="float64")
-        elif c in INFERRED or c.endswith("_row"):
-            data[c] = pd.Series(values) if values else pd.Series(values, dtype="int64")
-        else:
-            data[c] = pd.Series(values, dtype="object")
+def build_frame(spec, columns: dict[str, list]) -> pd.DataFrame:
+    """Values stay Python objects (a field's value is None, what its type read, or UNREADABLE;
+    no NaT/NaN inference from pandas); positions are integers."""
+    if not columns:
+        from .ingest import column_names
+        columns = {c: [] for c in column_names(spec)}
+    data = {c: pd.Series(v, dtype="int64") if c in INTEGERS or c.endswith("_row") else pd.Series(v, dtype="object")
+            for c, v in columns.items()}
     return pd.DataFrame(data, columns=list(columns))

@@ -3,27 +3,38 @@
 One input is independent of every other until consolidation, so this step runs file
 by file: each workbook's grid and records are dropped as soon as its rows are columns
 (a province's 1,000 workbooks are never in memory together), and large runs spread
-the files over worker processes. This module imports no pandas: a worker starts fast
-and small."""
+the files over worker processes (see machinery). This module imports no pandas: a worker
+starts fast and small."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
 
 from . import normalize as nz
 from .formats.grid import ReadError, WorkbookData, read_workbook
-from .locate import HEADERS, OPTIONAL_FIELDS, Table, locate
+from .locate import HeaderIndex, Table, locate
 from .model import InputResult, Issue
 from .reference import ClusterList
+from .spec import Specs, TableSpec
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_TEXT = 2000   # characters; far above any real cell of these tables, far below a hostile one
-KINDS = ("table1", "table2")
-PARALLEL_FROM = 24          # inputs; below this a worker pool costs more than it saves
-WORKERS_ENV = "XL_ADDIN_WORKERS"
-Progress = Callable[[int, int, str], None]
+META = ("input", "path", "sheet", "row", "tix", "formula", "long")
+
+
+class _Unreadable:
+    """A cell that holds something the field's type cannot read (三十 as an amount): not blank,
+    not a value. One instance, across processes too."""
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+    def __reduce__(self):
+        return "UNREADABLE"
+
+
+UNREADABLE = _Unreadable()
 
 
 @dataclass
@@ -38,7 +49,7 @@ class Located:
 class Ingested:
     result: InputResult
     issues: list[Issue] = field(default_factory=list)
-    located: dict[str, list[Located]] = field(default_factory=lambda: {k: [] for k in KINDS})
+    located: dict[str, list[Located]] = field(default_factory=dict)
     columns: dict[str, dict[str, list]] = field(default_factory=dict)   # kind -> frame columns
 
 
@@ -57,47 +68,51 @@ def expand_inputs(paths: list[str | Path]) -> list[str]:
     return sorted(found.values())
 
 
-def fields_of(kind: str) -> list[str]:
-    return list(HEADERS[kind]) + list(OPTIONAL_FIELDS[kind])
+def column_names(spec: TableSpec) -> list[str]:
+    return [*META, "_key"] + [f"{f.id}{s}" for f in spec.fields for s in ("_raw", "_row", "")] + \
+        [f"{f.id}_county" for f in spec.fields if f.type == "cluster"]
 
 
-def column_names(kind: str) -> list[str]:
-    return ["input", "path", "sheet", "row", "tix", "share_pct", "formula", "long"] + \
-        [f"{f}_{s}" for f in fields_of(kind) for s in ("raw", "row", "val")]
+def _not_found_context(specs: Specs) -> dict:
+    tables = "或".join(s.sheet for s in specs)
+    need = "，".join(f"{s.sheet}需有" + "".join(f"“{s.header(f)}”" for f in (*s.identify_any[:1], *s.identify_all))
+                    + "等列" for s in specs)
+    return {"tables": tables, "signatures": need}
 
 
-def ingest(i: int, path: str, clusters: ClusterList, book: WorkbookData | None = None) -> Ingested:
+def ingest(i: int, path: str, clusters: ClusterList, specs: Specs, index: HeaderIndex,
+           book: WorkbookData | None = None) -> Ingested:
     """One input as columns (tix counts this input's tables of the kind from 0)."""
-    out = Ingested(InputResult(path))
+    out = Ingested(InputResult(path), located={s.id: [] for s in specs})
     try:
         book = book or read_workbook(path)
     except ReadError as exc:
         out.result.status, out.result.reason = "rejected", exc.code
         out.issues.append(Issue(path, None, None, None, exc.code, context={"detail": exc.detail}))
-        out.columns = {kind: frame_columns(kind, [], clusters) for kind in KINDS}
+        out.columns = {s.id: frame_columns(s, [], clusters) for s in specs}
         return out
     if book.has_macros:  # read as data only; say so, so the city does not open it carelessly
         out.issues.append(Issue(path, None, None, None, "input_has_macros"))
     for sheet_no, grid in enumerate(book.sheets):
-        for table in locate(grid):
+        for table in locate(grid, index):
             out.located[table.kind].append(Located(i, path, table, sheet_no))
     if not any(out.located.values()):
         out.result.status, out.result.reason = "rejected", "table_not_found"
-        out.issues.append(Issue(path, None, None, None, "table_not_found"))
-    for kind in KINDS:
-        out.columns[kind] = frame_columns(kind, out.located[kind], clusters)
-        for loc in out.located[kind]:     # the columns have every value now
+        out.issues.append(Issue(path, None, None, None, "table_not_found", context=_not_found_context(specs)))
+    for spec in specs:
+        out.columns[spec.id] = frame_columns(spec, out.located[spec.id], clusters)
+        for loc in out.located[spec.id]:     # the columns have every value now
             loc.table.records = []
     return out
 
 
-def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> dict[str, list]:
+def frame_columns(spec: TableSpec, located: list[Located], clusters: ClusterList) -> dict[str, list]:
     """Column lists (not a dict per row: 80,000 rows x 40 columns as dicts would cost a few
-    hundred MB for a moment): where each row came from, and per field the raw text as typed
-    and the row the value came from (inherited enterprise cells point at the block's first
-    row); then the normalized columns. Per row, `formula` names the fields holding formula
-    text and `long` the fields cut at MAX_TEXT (with their length); both are almost always
-    None. The cell values themselves are dropped once normalized."""
+    hundred MB for a moment): where each row came from, and per field the text as typed
+    (`_raw`), the row the value came from (`_row`: inherited enterprise cells point at the
+    block's first row) and the value its type reads (None: blank; UNREADABLE: not readable).
+    Per row, `formula` names the fields holding formula text and `long` the fields cut at
+    MAX_TEXT (with their length); both are almost always None."""
     records = [rec for loc in located for rec in loc.table.records]
     n = len(records)
     cols: dict[str, list] = {
@@ -106,23 +121,76 @@ def frame_columns(kind: str, located: list[Located], clusters: ClusterList) -> d
         "sheet": [loc.table.sheet for loc in located for _ in loc.table.records],
         "row": [rec.row for rec in records],
         "tix": [tix for tix, loc in enumerate(located) for _ in loc.table.records],
-        "share_pct": ["share" in rec.percent for rec in records],
         "formula": [None] * n,
         "long": [None] * n,
     }
     display = nz.display
-    for f in fields_of(kind):
-        values = [rec.values.get(f) for rec in records]
-        if any(type(v) is str and (len(v) > MAX_TEXT or v[:1] == "=" or v[:1].isspace()) for v in values):
-            values = _mark_formulas_and_long_text(f, values, cols["formula"], cols["long"])
-        cols[f"{f}_raw"] = [None if v is None else (v.strip() or None) if type(v) is str else display(v)
-                            for v in values]
-        cols[f"{f}_row"] = [rec.rows.get(f, rec.row) for rec in records]
-        cols[f"{f}_val"] = values
-    _normalize(cols, kind, clusters)
-    for f in fields_of(kind):
-        del cols[f"{f}_val"]
+    values: dict[str, list] = {}
+    for f in spec.fields:
+        vals = [rec.values.get(f.id) for rec in records]
+        if any(type(v) is str and (len(v) > MAX_TEXT or v[:1] == "=" or v[:1].isspace()) for v in vals):
+            vals = _mark_formulas_and_long_text(f.id, vals, cols["formula"], cols["long"])
+        values[f.id] = vals
+        cols[f"{f.id}_raw"] = [None if v is None else (v.strip() or None) if type(v) is str else display(v)
+                               for v in vals]
+        cols[f"{f.id}_row"] = [rec.rows.get(f.id, rec.row) for rec in records]
+    percent = {f.id: [f.id in rec.percent for rec in records] for f in spec.fields if f.type == "percent"}
+    # a field that reads another's value (a cluster its county's, a default city) comes after it
+    for f in sorted(spec.fields, key=lambda f: bool(f.default_from) or f.type == "cluster"):
+        cols[f.id] = _read_field(spec, f, values[f.id], cols, clusters, percent.get(f.id))
+    cols["_key"] = [nz.key(v) or None for v in values[spec.key]]
     return cols
+
+
+def _read(parse, values: list, present: list) -> list:
+    out = []
+    for v, raw in zip(values, present):
+        if raw is None:
+            out.append(None)
+        else:
+            got = parse(v)
+            out.append(UNREADABLE if got is None else got)
+    return out
+
+
+def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterList, pct: list | None) -> list:
+    raw = cols[f"{f.id}_raw"]
+    t = f.type
+    if t in ("name", "text"):
+        return list(raw)
+    if t == "seq":
+        return [None] * len(raw)
+    if t == "amount":
+        return _read(nz.amount, values, raw)
+    if t == "percent":
+        return [None if r is None else _or_unreadable(nz.percent(v, "%" if p else None))
+                for v, r, p in zip(values, raw, pct)]
+    if t == "date":
+        return _read(nz.date, values, raw)
+    if t == "enum":
+        return _read(lambda v: nz.choice(v, f.options, f.match), values, raw)
+    if t == "county":
+        return _read(clusters.match_county, values, raw)
+    if t == "city":
+        out = _read(clusters.match_city, values, raw)
+        if f.default_from:
+            county_city = clusters.county_city
+            out = [v if r is not None else county_city.get(c) if isinstance(c, str) else None
+                   for v, r, c in zip(out, raw, cols[f.default_from])]
+        return out
+    if t == "cluster":
+        county_field = spec.first_of("county")
+        counties = cols[county_field] if county_field else [None] * len(raw)
+        matched = [None if r is None else clusters.match_cluster(v, c if isinstance(c, str) else None)
+                   for v, r, c in zip(values, raw, counties)]
+        cols[f"{f.id}_county"] = [m.county if m else None for m in matched]
+        return [None if r is None else m.name if m else UNREADABLE for m, r in zip(matched, raw)]
+    from . import codes        # code, phone, integer: the optional columns' readers
+    return _read(codes.reader(t), values, raw)
+
+
+def _or_unreadable(value):
+    return UNREADABLE if value is None else value
 
 
 def _mark_formulas_and_long_text(f: str, values: list, formula: list, long: list) -> list:
@@ -138,141 +206,3 @@ def _mark_formulas_and_long_text(f: str, values: list, formula: list, long: list
                 formula[i] = (*(formula[i] or ()), f)
         out.append(v)
     return out
-
-
-def _normalize(cols: dict[str, list], kind: str, clusters: ClusterList) -> None:
-    cols["name"] = list(cols["name_raw"])
-    cols["name_key"] = [nz.key(v) or None for v in cols["name_val"]]
-    cols["county"] = [clusters.match_county(v) for v in cols["county_val"]]
-    cols["city"] = [clusters.match_city(v) for v in cols["city_val"]]
-    matched = [clusters.match_cluster(v, c) for v, c in zip(cols["cluster_val"], cols["county"])]
-    cols["cluster"] = [m.name if m else None for m in matched]
-    cols["cluster_county"] = [m.county if m else None for m in matched]
-    if kind == "table1":
-        cols["category"] = [nz.enterprise_category(v) for v in cols["category_val"]]
-        cols["equip_cat"] = [nz.equipment_category(v) for v in cols["equipment_val"]]
-        cols["unit_price"] = [nz.amount(v) for v in cols["unit_price_val"]]
-        cols["total"] = [nz.amount(v) for v in cols["total_val"]]
-    else:
-        cols["amount"] = [nz.amount(v) for v in cols["amount_val"]]
-        cols["share"] = [nz.percent(v, "%" if pct else None) for v, pct in zip(cols["share_val"], cols["share_pct"])]
-        cols["agreement"] = [nz.date(v) for v in cols["agreement_date_val"]]
-        cols["exit"] = [nz.date(v) for v in cols["exit_date_val"]]
-        cols["founded"] = [nz.date(v) for v in cols["founded_val"]]
-
-
-# --- many inputs -------------------------------------------------------------------------
-_worker_clusters: ClusterList | None = None
-
-
-def _worker_init(clusters: ClusterList) -> None:
-    global _worker_clusters
-    _worker_clusters = clusters
-
-
-def _worker_ingest(job: tuple[int, str]) -> Ingested:
-    return ingest(job[0], job[1], _worker_clusters)
-
-
-def workers_for(inputs: int) -> int:
-    """Worker processes for a run (0: in this process). XL_ADDIN_WORKERS overrides."""
-    wanted = os.environ.get(WORKERS_ENV, "").strip()
-    if wanted.isdigit():
-        n = int(wanted)
-    else:
-        n = 0 if inputs < PARALLEL_FROM else min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                                                 else os.cpu_count() or 1, 8)
-    return 0 if n < 2 or inputs < 2 else min(n, inputs)
-
-
-@dataclass
-class Started:
-    """Files already handed to worker processes (see start)."""
-    paths: list[str]
-    results: Iterator[Ingested] | None
-    pool: object = None
-
-    def cancel(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-
-
-def start(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None) -> Started:
-    """Hand the files of a large run to worker processes now, so the caller can do other work
-    (the CLI imports pandas and pandera meanwhile); small runs are read later, in-process."""
-    books = books or {}
-    files = [(i, p) for i, p in enumerate(paths) if p not in books]
-    pool, results = _pooled(files, clusters, workers_for(len(files))) if len(files) > 1 else (None, None)
-    return Started(list(paths), results, pool)
-
-
-def ingest_all(paths: list[str], clusters: ClusterList, books: dict[str, WorkbookData] | None = None,
-               progress: Progress | None = None, started: Started | None = None) -> Iterator[Ingested]:
-    """Ingested inputs in input order. Files go to a pool of worker processes when the run
-    is large (the main process then never holds a grid); books already in memory, from
-    the Excel buttons, are read here."""
-    books = books or {}
-    if started is None or started.paths != list(paths):
-        if started is not None:
-            started.cancel()           # started for other inputs: not these
-        started = start(paths, clusters, books)
-    done = 0
-
-    def report(item: Ingested) -> Ingested:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, len(paths), item.result.path)
-        return item
-
-    pending = started.results
-    for i, path in enumerate(paths):
-        if path in books:
-            yield report(ingest(i, path, clusters, books[path]))
-            continue
-        item = None
-        if pending is not None:
-            try:
-                item = next(pending)
-            except Exception as exc:    # a worker died (killed, out of memory, or a script that
-                if type(exc).__name__ != "BrokenProcessPool":   # starts runs without a __main__ guard)
-                    raise
-                pending = None          # finish in this process: same results, only slower
-        yield report(item if item is not None else ingest(i, path, clusters))
-    if started.results is not None:
-        started.results.close()      # every result is in: shut the pool down now, not when collected
-
-
-def _pooled(files: list[tuple[int, str]], clusters: ClusterList, workers: int):
-    """(pool, results in input order), or (None, None) when the run stays in this process."""
-    if workers < 2:
-        return None, None
-    import multiprocessing as mp
-    import sys
-    import threading
-    from concurrent.futures import ProcessPoolExecutor
-
-    # Linux, one thread: fork (instant, and the workers share the imported modules' memory).
-    # Otherwise (Excel's or a progress bar's threads, Windows, macOS) workers start from a clean
-    # interpreter that imports only this module.
-    methods = mp.get_all_start_methods()
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        method = "fork"
-    else:
-        method = "forkserver" if "forkserver" in methods else "spawn"
-    context = mp.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload([__name__])
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(clusters,))
-    chunk = max(1, min(16, len(files) // (workers * 8)))
-
-    try:
-        results = pool.map(_worker_ingest, files, chunksize=chunk)    # submitted now: work starts
-    except BaseException:
-        pool.shutdown(cancel_futures=True)
-        raise
-
-    def drain() -> Iterator[Ingested]:
-        with pool:
-            yield from results
-    return pool, drain()

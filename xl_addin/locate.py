@@ -1,73 +1,35 @@
-"""Find Table 1 and Table 2 in sheet grids and turn their rows into records.
+"""Find the declared tables in sheet grids and turn their rows into records.
 
-Officials' workbooks have any sheet name, titles and captions above the header,
-header text with odd brackets, spaces and line breaks, merged or blank
-enterprise cells, template placeholder rows, 合计 rows, notes and blank rows.
-This module knows the layout of the official tables and nothing about rules.
+Officials' workbooks have any sheet name, titles and captions above the header, headers
+on two rows (a grouping cell such as 金额（万元） over 单价 and 总价), header text with odd
+brackets, spaces and line breaks, merged or blank enterprise cells, template placeholder
+rows, 合计 rows, notes merged across the table, and blank rows. This module knows those
+layouts (data/layout.toml) and the tables' headers (their specs), and nothing about rules.
 """
 from __future__ import annotations
 
 import bisect
 import functools
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass, field
+from importlib import resources
 
+from .normalize import is_blank, key
+from .spec import Specs, TableSpec
 
-from .normalize import is_blank, is_placeholder_text, key
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
-# field -> official header text, in official order; optional fields after.
-TABLE1_FIELDS = {
-    "name": "企业名称", "county": "所在县（市）", "cluster": "所属集群", "category": "申报单位类别",
-    "equipment": "购置设备名称种类金额", "purpose": "设备用途", "location": "安装位置",
-    "unit_price": "单价", "total": "总价",
-}
-TABLE2_FIELDS = {
-    "name": "企业名称", "city": "所在地市", "county": "所在县(市、区）", "cluster": "所属集群",
-    "investor": "股权投资机构名称", "agreement_date": "签订股权协议时间", "amount": "投资金额",
-    "share": "占股比例%", "exit_date": "退出时间", "exit_method": "退出方式",
-}
-OPTIONAL_FIELDS = {"table1": {"city": "所在地市"}, "table2": {"founded": "成立时间"}}
-HEADERS = {"table1": TABLE1_FIELDS, "table2": TABLE2_FIELDS}
-
-# Enterprise cells a continuation row may leave blank (inherit from the block's first row).
-INHERITED = {"table1": ("name", "city", "county", "cluster", "category"),
-             "table2": ("name", "city", "county", "cluster", "founded")}
-AMOUNT_FIELDS = {"unit_price", "total", "amount", "share"}
-
-_ALIASES = {
-    "seq": ["序号", "编号"],
-    "name": ["企业名称", "企业全称", "单位名称", "申报单位名称", "申报单位", "企业单位名称", "申报企业名称", "申报企业"],
-    "county": ["所在县市", "所在县市区", "所在县", "县市", "县市区", "所在县区", "县区", "所属县市区", "所属县市", "所属县"],
-    "cluster": ["所属集群", "集群名称", "所属产业集群", "所属特色产业集群", "产业集群", "集群"],
-    "category": ["申报单位类别", "单位类别", "企业类别", "申报类别", "申报单位类型", "申报类型"],
-    "equipment": ["购置设备名称种类金额", "购置设备名称种类", "购置设备名称", "设备名称种类金额", "设备名称种类",
-                  "设备名称", "购置设备"],
-    "purpose": ["设备用途", "用途"],
-    "location": ["安装位置", "安装地点", "设备安装位置"],
-    "unit_price": ["单价", "设备单价"],
-    "total": ["总价", "设备总价", "总金额", "金额", "合计金额"],
-    "city": ["所在地市", "所在市", "地市", "设区市", "所属地市", "所在设区市", "所属市"],
-    "investor": ["股权投资机构名称", "投资机构名称", "股权投资机构", "投资机构", "投资方名称", "投资方"],
-    "agreement_date": ["签订股权协议时间", "股权协议签订时间", "协议签订时间", "签订协议时间", "签订时间", "签约时间"],
-    "amount": ["投资金额", "投资额", "股权投资金额", "投资总额"],
-    "share": ["占股比例", "持股比例", "股权比例", "占股比"],
-    "exit_date": ["退出时间", "退出日期"],
-    "exit_method": ["退出方式"],
-    "founded": ["成立时间", "成立日期", "企业成立时间", "企业成立日期", "注册时间"],
-}
+_LAYOUT = tomllib.loads(resources.files("xl_addin.data").joinpath("layout.toml").read_text("utf-8"))
+TOTAL_WORDS = tuple(_LAYOUT["total_words"])
+NOTE_HEADS = tuple(_LAYOUT["note_heads"])
+CAPTION = re.compile(_LAYOUT["caption"])
+PLACEHOLDER = re.compile(_LAYOUT["placeholder"])
 _HEADER_STRIP = re.compile(r"[\s()（）\[\]【】<>《》、，,:：;；%％/\\\-—_·．.\"'“”‘’]")
-ALIAS_INDEX = {alias: f for f, aliases in _ALIASES.items() for alias in aliases}
-# For headers with extra words ("企业名称盖章", "设备名称及型号"): longest alias that starts the header,
-# indexed by first character (every data cell of every sheet is tried as a header).
-_PREFIXES: dict[str, list[str]] = {}
-for _alias in sorted(ALIAS_INDEX, key=len, reverse=True):
-    _PREFIXES.setdefault(_alias[:1], []).append(_alias)
-
-_TOTAL_WORDS = ("合计", "总计", "小计", "累计")
-_NOTE_HEADS = ("备注", "注:", "注：", "说明:", "说明：", "填表说明", "填报说明", "填表人", "填报人", "联系人",
-               "联系电话", "审核人", "负责人", "制表", "单位负责人")
-_CAPTION = re.compile(r"^(单位[:：]|表\s*[12一二]|附表|附件|[一二]、)")
 
 
 def xl_col_to_name(col: int) -> str:
@@ -89,32 +51,62 @@ def header_key(text: object) -> str:
     return k
 
 
-@functools.lru_cache(maxsize=8192)
-def header_field(text: str) -> str | None:
-    k = header_key(text)
-    if k in ALIAS_INDEX:
-        return ALIAS_INDEX[k]
-    if len(k) > 12:  # a sentence, not a header
-        return None
-    return next((ALIAS_INDEX[a] for a in _PREFIXES.get(k[:1], ()) if k.startswith(a)), None)
+def is_placeholder_text(value: object) -> bool:
+    """Template filler: contains XX or **, is an ellipsis, or （年月日）."""
+    text = key(value)
+    return bool(text) and bool(PLACEHOLDER.search(text))
 
 
-def map_header(row: list[object]) -> dict[str, int]:
-    mapped: dict[str, int] = {}
-    for c, value in enumerate(row):
-        if isinstance(value, str):
-            f = header_field(value)
-            if f and f not in mapped:
-                mapped[f] = c
-    return mapped
+class HeaderIndex:
+    """Header text -> field, per table spec: each table has its own aliases (申报类型 of the
+    recognition list is not 申报单位类别 of Table 1)."""
 
+    def __init__(self, specs: Specs):
+        self.specs = specs
+        self.exact: dict[str, list[tuple[str, str]]] = {}
+        for spec in specs:
+            for f in spec.fields:
+                for alias in (f.header, *f.aliases):
+                    k = header_key(alias)
+                    if (spec.id, f.id) not in self.exact.setdefault(k, []):
+                        self.exact[k].append((spec.id, f.id))
+        # headers with extra words (企业名称盖章, 设备名称及型号): the longest alias that starts
+        # the header, found by the first character (every text cell of every sheet is tried)
+        self.prefixes: dict[str, list[str]] = {}
+        for alias in sorted(self.exact, key=len, reverse=True):
+            self.prefixes.setdefault(alias[:1], []).append(alias)
+        self.fields = functools.lru_cache(maxsize=8192)(self._fields)
 
-def table_kind(mapped: dict[str, int]) -> str | None:
-    if {"investor", "amount"} <= mapped.keys() and ("name" in mapped or "agreement_date" in mapped):
-        return "table2"
-    if {"equipment", "total"} <= mapped.keys() and ("name" in mapped or "unit_price" in mapped):
-        return "table1"
-    return None
+    def _fields(self, text: str) -> dict[str, str]:
+        """spec id -> field id for one header text."""
+        k = header_key(text)
+        hits = self.exact.get(k)
+        if hits is None and len(k) <= 12:          # longer: a sentence, not a header
+            hits = self.exact.get(next((a for a in self.prefixes.get(k[:1], ()) if k.startswith(a)), ""))
+        out: dict[str, str] = {}
+        for spec_id, field_id in hits or ():
+            out.setdefault(spec_id, field_id)
+        return out
+
+    def map_row(self, row: list[object]) -> dict[str, dict[str, int]]:
+        """spec id -> {field: column} for the header cells of one row (first column wins)."""
+        mapped: dict[str, dict[str, int]] = {}
+        for c, value in enumerate(row):
+            if isinstance(value, str):
+                for spec_id, field_id in self.fields(value).items():
+                    mapped.setdefault(spec_id, {}).setdefault(field_id, c)
+        return mapped
+
+    def identify(self, mapped: dict[str, dict[str, int]]) -> tuple[TableSpec, dict[str, int]] | None:
+        """The spec whose signature the header satisfies with the most fields."""
+        best = None
+        for spec in self.specs:
+            fields = mapped.get(spec.id, {})
+            if all(f in fields for f in spec.identify_all) and (
+                    not spec.identify_any or any(f in fields for f in spec.identify_any)):
+                if best is None or len(fields) > len(best[1]):
+                    best = (spec, fields)
+        return best
 
 
 @dataclass
@@ -127,9 +119,9 @@ class Record:
 
 @dataclass
 class Table:
-    kind: str                                  # table1 | table2
+    kind: str                                  # the spec id
     sheet: str
-    header_row: int                            # 1-based
+    header_row: int                            # 1-based (the last header row)
     columns: dict[str, str]                    # field -> column letter
     records: list[Record]
 
@@ -139,17 +131,22 @@ class Table:
 
 
 def _merged_fill(grid) -> dict[tuple[int, int], tuple[object, int]]:
-    """(top-left value, top row) for every non-anchor cell inside a merged range."""
+    """(top-left value, top row) for the cells below the anchor of a merged range, in the
+    anchor's column: an enterprise's cells merged down its rows. Cells merged across (a
+    note, a title or a part heading spanning the table) are blank: only the anchor speaks."""
     fill: dict[tuple[int, int], tuple[object, int]] = {}
     for r1, c1, r2, c2 in grid.merged:
-        if (r2 - r1 + 1) * (c2 - c1 + 1) > 100_000:  # absurd merges from hostile files
+        if r2 - r1 > 100_000 or c2 - c1 > 1000:   # absurd merges from hostile files
             continue
         top = grid.cell(r1, c1)
-        for r in range(r1, r2 + 1):
-            for c in range(c1, c2 + 1):
-                if (r, c) != (r1, c1):
-                    fill[(r, c)] = (top, r1)
+        for r in range(r1 + 1, r2 + 1):
+            fill[(r, c1)] = (top, r1)
     return fill
+
+
+def _across(grid) -> dict[tuple[int, int], int]:
+    """(row, anchor column) -> last column, for the ranges merged across columns."""
+    return {(r1, c1): c2 for r1, c1, r2, c2 in grid.merged if c2 > c1}
 
 
 def _first_text(row: list[object]) -> str:
@@ -165,9 +162,9 @@ def _is_column_numbers(nums: list[object]) -> bool:
         and [int(v) for v in nums] == list(range(int(nums[0]), int(nums[0]) + len(nums)))
 
 
-def _is_unlabeled_sum(values: dict[str, object], amount_field: str, sums: tuple[float, ...]) -> bool:
+def _is_unlabeled_sum(values: dict[str, object], amount_field: str | None, sums: tuple[float, ...]) -> bool:
     """A row holding nothing but a number equal to the block's or the table's running sum."""
-    value = values.get(amount_field)
+    value = values.get(amount_field) if amount_field else None
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return False
     if any(not is_blank(v) for f, v in values.items() if f != amount_field):
@@ -175,58 +172,110 @@ def _is_unlabeled_sum(values: dict[str, object], amount_field: str, sums: tuple[
     return any(s and abs(value - s) < 0.005 for s in sums)
 
 
-def classify(kind: str, values: dict[str, object], row: list[object]) -> str:
+def classify(spec: TableSpec, values: dict[str, object], row: list[object]) -> str:
     """data | blank | total | note | caption | placeholder"""
-    # not is_blank(v), inlined: this runs for every row of every table
-    present = {f: v for f, v in values.items() if v is not None and (v.strip() if type(v) is str else v == v)}
+    seq = spec.first_of("seq")
+    present = {f: v for f, v in values.items()
+               if f != seq and v is not None and (v.strip() if type(v) is str else v == v)}
     if not present:
-        return "blank"
+        return "blank"       # nothing, or a lone 序号 of an empty template row
     first = _first_text(row)
     # Only the leading cell (or the name cell) marks a 合计 row: "总计" in 设备用途 is data.
-    if first.startswith(_TOTAL_WORDS) or key(present.get("name", "")).startswith(_TOTAL_WORDS):
+    if first.startswith(TOTAL_WORDS) or key(present.get(spec.key, "")).startswith(TOTAL_WORDS):
         return "total"
-    if first.startswith(_NOTE_HEADS) and len(present) <= 2:
+    if first.startswith(NOTE_HEADS) and (len(present) <= 3 or not _has_amount(spec, present)):
         return "note"
-    if len(present) == 1 and _CAPTION.match(first):
+    if len(present) == 1 and CAPTION.match(first):
         return "caption"
     if _is_column_numbers(list(present.values())):
         return "caption"
-    amount_fields = ("unit_price", "total") if kind == "table1" else ("amount",)
-    has_amount = any(isinstance(present.get(f), (int, float)) or
-                     (isinstance(present.get(f), str) and re.search(r"\d", present[f]))
-                     for f in amount_fields)
+    has_amount = _has_amount(spec, present)
     if not has_amount and any(is_placeholder_text(v) for v in present.values() if isinstance(v, str)):
         return "placeholder"
-    if not has_amount and set(present) <= {"category"} :
-        return "placeholder"  # a lone untouched category cell from the template
+    if not has_amount and all(spec.field(f).type == "enum" and spec.field(f).inherited for f in present):
+        return "placeholder"  # a lone choice cell of the template (“领跑者”企业/营收前三企业)
     return "data"
 
 
-def locate(grid) -> list[Table]:
-    """All Table 1 / Table 2 regions of one sheet, in sheet order."""
-    headers: list[tuple[int, str, dict[str, int]]] = []
+def _has_amount(spec: TableSpec, present: dict[str, object]) -> bool:
+    for f, v in present.items():
+        if spec.field(f).type == "amount" and (isinstance(v, (int, float)) or
+                                               (isinstance(v, str) and re.search(r"\d", v))):
+            return True
+    return False
+
+
+def _headers(grid, index: HeaderIndex, across: dict) -> list[tuple[int, int, TableSpec, dict[str, int]]]:
+    """(first header row, last header row, spec, field -> column) of each table on the sheet."""
+    out = []
+    skip = -1
     for r in grid.order:
-        row = grid.rows[r]
-        if sum(isinstance(v, str) for v in row) < 3:
+        if r <= skip:
             continue
-        mapped = map_header(row)
-        kind = table_kind(mapped)
-        if kind:
-            headers.append((r, kind, mapped))
+        row = grid.rows[r]
+        if sum(isinstance(v, str) for v in row) < 2:
+            continue
+        mapped = index.map_row(row)
+        if not any(len(fields) >= 2 for fields in mapped.values()):
+            continue                 # a data row (its texts are not headers): the common case
+        below = grid.rows.get(r + 1)
+        two_rows = False
+        if below is not None:
+            under = index.map_row(below)
+            for spec_id, fields in under.items():
+                top = mapped.setdefault(spec_id, {})
+                # a grouping cell merged across (金额（万元）) yields to the headers under it
+                for c1, c2 in ((c, across[(r, c)]) for c in range(len(row)) if (r, c) in across):
+                    if any(c1 <= c <= c2 for c in fields.values()):
+                        for f in [f for f, c in top.items() if c1 <= c <= c2]:
+                            del top[f]
+                used = set(top.values())
+                for f, c in fields.items():
+                    if f not in top and c not in used:
+                        top[f] = c
+                        two_rows = True
+        found = index.identify(mapped)
+        if found is None:
+            continue
+        spec, fields = found
+        last = r
+        if two_rows and below is not None and _header_only(below, index, spec):
+            last = r + 1
+        elif two_rows:          # the row below is data: a one-row header after all
+            found = index.identify(index.map_row(row))
+            if found is None:
+                continue
+            spec, fields = found
+        out.append((r, last, spec, fields))
+        skip = last
+    return out
+
+
+def _header_only(row: list[object], index: HeaderIndex, spec: TableSpec) -> bool:
+    """Every text of the row is a header of the spec (or a unit caption): a header's second row."""
+    texts = [v for v in row if not is_blank(v)]
+    return bool(texts) and all(isinstance(v, str) and (spec.id in index.fields(v) or "元" in v) for v in texts)
+
+
+def locate(grid, index: HeaderIndex) -> list[Table]:
+    """All declared tables of one sheet, in sheet order."""
+    across = _across(grid) if grid.merged else {}
+    headers = _headers(grid, index, across)
     if not headers:
         return []
     fill = _merged_fill(grid)
     tables = []
-    for i, (hr, kind, mapped) in enumerate(headers):
+    for i, (_, hr, spec, mapped) in enumerate(headers):
         end = headers[i + 1][0] if i + 1 < len(headers) else (grid.order[-1] + 1)
-        fields = {f: c for f, c in mapped.items()
-                  if f in HEADERS[kind] or f in OPTIONAL_FIELDS[kind]}
-        table = Table(kind, grid.name, hr + 1, {f: xl_col_to_name(c) for f, c in fields.items()}, [])
+        table = Table(spec.id, grid.name, hr + 1, {f: xl_col_to_name(c) for f, c in mapped.items()}, [])
         block: Record | None = None
-        amount_field = "total" if kind == "table1" else "amount"
+        amount_field = spec.amount
+        numeric = {f.id for f in spec.fields if f.numeric}
+        inherited = [f.id for f in spec.fields if f.inherited and f.id in mapped]
+        name_field = spec.key
         block_sum = table_sum = 0.0
         first, last = bisect.bisect_right(grid.order, hr), bisect.bisect_left(grid.order, end)
-        field_cols = list(fields.items())
+        field_cols = list(mapped.items())
         percent_cells = grid.percent_cells
         for r in grid.order[first:last]:
             row = grid.rows[r]
@@ -234,7 +283,7 @@ def locate(grid) -> list[Table]:
             values, sources = {}, {}
             for f, c in field_cols:
                 v, src = row[c] if c < width else None, r
-                if v is None and fill and f not in AMOUNT_FIELDS and (r, c) in fill:
+                if v is None and fill and f not in numeric and (r, c) in fill:
                     v, src = fill[(r, c)]
                 if isinstance(v, str) and not v.strip():
                     v = None
@@ -242,23 +291,23 @@ def locate(grid) -> list[Table]:
             # values are None or non-blank here (blank text became None above); NaN is blank too
             if not any(v is not None and v == v and sources[f] == r + 1 for f, v in values.items()):
                 continue   # nothing of its own: merged enterprise cells over an empty row
-            if classify(kind, values, row) != "data":
+            if classify(spec, values, row) != "data":
                 continue
             if _is_unlabeled_sum(values, amount_field, (block_sum, table_sum)):
                 continue
             rec = Record(r + 1, values, sources,
                          {f for f, c in field_cols if (r, c) in percent_cells} if percent_cells else set())
-            name = values.get("name")
+            name = values.get(name_field)
             continuation = block is not None and (
-                is_blank(name) or (sources.get("name") != r + 1 and key(name) == key(block.values.get("name"))))
+                is_blank(name) or (sources.get(name_field) != r + 1 and key(name) == key(block.values.get(name_field))))
             if continuation:
-                for f in INHERITED[kind]:
-                    if f in values and is_blank(values[f]):
+                for f in inherited:
+                    if is_blank(values[f]):
                         rec.values[f] = block.values[f]
                         rec.rows[f] = block.rows[f]
             elif not is_blank(name):
                 block, block_sum = rec, 0.0
-            value = values.get(amount_field)
+            value = values.get(amount_field) if amount_field else None
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 block_sum += value
                 table_sum += value

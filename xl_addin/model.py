@@ -1,5 +1,5 @@
-"""The report: inputs, issues, accepted enterprises. JSON-serialisable and the
-single thing the CLI, the buttons and the 问题清单 sheet render."""
+"""The report: inputs, issues, accepted enterprises per table. JSON-serialisable and the
+single thing the CLI, the buttons, the web page and the 问题清单 sheet render."""
 from __future__ import annotations
 
 import datetime as dt
@@ -77,15 +77,23 @@ class InputResult:
 class Report:
     inputs: list[InputResult]
     issues: list[Issue]
-    table1: dict[str, Any]
-    table2: dict[str, Any]
+    tables: dict[str, dict[str, Any]]            # kind -> its REPORT.json section
     summary: dict[str, int]
     city: str | None = None
+    specs: Any = None                            # the table specs of the run
     enterprises: dict[str, Any] = field(default_factory=dict)  # accepted Enterprise objects, not serialised
     excluded: list[dict[str, Any]] = field(default_factory=list)  # enterprises read but not accepted
     # kind -> the official columns of an item; the JSON's per-item rows are made from the
     # enterprises' rows when serialised (a province's 80,000 items are not held twice)
     item_columns: dict[str, list[str]] = field(default_factory=dict)
+    checks_skipped: list[str] = field(default_factory=list)
+
+    def __getattr__(self, name: str):
+        """report.table1: a table's section, by its kind."""
+        tables = self.__dict__.get("tables") or {}
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
 
     @property
     def errors(self) -> list[Issue]:
@@ -96,13 +104,15 @@ class Report:
         return [i for i in self.issues if i.severity == WARNING]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"inputs": [i.to_dict() for i in self.inputs],
-                "issues": [i.to_dict() for i in self.issues],
-                "table1": self._table("table1"), "table2": self._table("table2"), "summary": self.summary,
-                "excluded": self.excluded, "city": self.city}
+        out = {"inputs": [i.to_dict() for i in self.inputs], "issues": [i.to_dict() for i in self.issues]}
+        out.update({kind: self._table(kind) for kind in self.tables})
+        out.update({"summary": self.summary, "excluded": self.excluded, "city": self.city})
+        if self.checks_skipped:
+            out["checks_skipped"] = self.checks_skipped
+        return out
 
     def _table(self, kind: str) -> dict[str, Any]:
-        table = getattr(self, kind)
+        table = self.tables[kind]
         columns, ents = self.item_columns.get(kind), self.enterprises.get(kind)
         if columns is None or ents is None:
             return table

@@ -128,54 +128,15 @@ def date(value: object) -> dt.date | None:
         return None
 
 
-# --- categories --------------------------------------------------------------
-LEADER = "领跑者"
-TOP3 = "营收前三"
-CATEGORY_TEXT = {LEADER: "“领跑者”企业", TOP3: "营收前三企业"}   # as the official tables write them
-_TOP3_PATTERN = re.compile(r"(营收|营业收入|收入)(排名)?前(三|3)|头部")
-
-
-def enterprise_category(value: object) -> str | None:
-    """领跑者 or 营收前三 from the variants officials type; None when unclear
-    (including the template's untouched '“领跑者”企业/营收前三企业')."""
+# --- choices -----------------------------------------------------------------
+def choice(value: object, options, match: str = "contains") -> str | None:
+    """The canonical value of the one option whose patterns match the typed text; None when
+    none or more than one does (the template's untouched '“领跑者”企业/营收前三企业').
+    match="prefix": the first option whose pattern starts the text (options longest first)."""
     text = key(value)
     if not text:
         return None
-    leader = LEADER in text
-    top3 = bool(_TOP3_PATTERN.search(text))
-    if leader == top3:
-        return None
-    return LEADER if leader else TOP3
-
-
-EQUIPMENT_CATEGORIES = ("研发", "试验", "检验检测", "先进生产设备")
-# Longest prefixes first so 检验检测 is not read as 检验, 先进生产设备 not as 生产设备.
-_EQUIPMENT_PREFIXES = (
-    ("先进生产设备", "先进生产设备"),
-    ("先进生产", "先进生产设备"),
-    ("生产设备", "先进生产设备"),
-    ("检验检测", "检验检测"),
-    ("检测", "检验检测"),
-    ("检验", "检验检测"),
-    ("研发", "研发"),
-    ("试验", "试验"),
-    ("实验", "试验"),
-)
-
-
-def equipment_category(value: object) -> str | None:
-    """Equipment category from the prefix of 购置设备名称种类金额 (研发1：XX仪器)."""
-    text = key(value)
-    for prefix, category in _EQUIPMENT_PREFIXES:
-        if text.startswith(prefix):
-            return category
-    return None
-
-
-_PLACEHOLDER = re.compile(r"XX|\*\*|^(…+|\.{2,}|。{2,})$", re.IGNORECASE)
-
-
-def is_placeholder_text(value: object) -> bool:
-    """Template filler: contains XX or **, or is an ellipsis."""
-    text = key(value)
-    return bool(text) and bool(_PLACEHOLDER.search(text))
+    if match == "prefix":
+        return next((o.value for o in options if any(p.match(text) for p in o.patterns)), None)
+    hits = [o.value for o in options if any(p.search(text) for p in o.patterns)]
+    return hits[0] if len(hits) == 1 else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import sys
 from dataclasses import dataclass
 from importlib import resources
@@ -78,8 +79,21 @@ class Rules:
     def unit_price_suspect_above(self) -> float:
         return float(self.raw["amount_unit"]["unit_price_above"])
 
-    def required(self, table: str) -> tuple[str, ...]:
-        return tuple(self.raw["required"][table])
+    def get(self, dotted: str) -> Any:
+        """An entry by its dotted name, as table specs refer to it: "equity.agreement_after"."""
+        node: Any = self.raw
+        for part in dotted.split("."):
+            node = node[part]
+        return node
+
+    def required(self, spec) -> set[str] | None:
+        """The round's own required fields of a table ([required] lists headers or field ids),
+        or None when the round keeps the spec's."""
+        listed = self.raw.get("required", {}).get(spec.id)
+        if listed is None:
+            return None
+        by_header = {f.header: f.id for f in spec.fields}
+        return {by_header.get(h, h) for h in listed}
 
 
 _REQUIRED_KEYS = {
@@ -91,12 +105,12 @@ _REQUIRED_KEYS = {
     "equity": ["agreement_after", "rate", "cap", "startup_cap", "startup_years"],
     "excluded_equipment": ["keywords"],
     "amount_unit": ["unit_price_above"],
-    "required": ["table1", "table2"],
 }
+RULE_ARGS = ("allowed", "limit", "keywords", "window")   # check args that name a rules entry
 
 
-def load_rules(path: str | Path | None = None) -> Rules:
-    """Load the packaged rules, or a round's own rules file."""
+def load_rules(path: str | Path | None = None, specs=None) -> Rules:
+    """Load the packaged rules, or a round's own rules file, checked against the table specs."""
     try:
         if path is None:
             text = resources.files("xl_addin.data").joinpath(DEFAULT_RULES).read_text("utf-8")
@@ -118,4 +132,51 @@ def load_rules(path: str | Path | None = None) -> Rules:
             raise RulesError(f"规则文件 {origin}：equipment_window.{key} 应为日期，如 2024-08-01")
     if not isinstance(raw["equity"]["agreement_after"], dt.date):
         raise RulesError(f"规则文件 {origin}：equity.agreement_after 应为日期，如 2022-08-09")
-    return Rules(raw=raw, path=origin)
+    rules = Rules(raw=raw, path=origin)
+    if specs is None:
+        from .spec import load_specs
+        specs = load_specs()
+    check_against(rules, specs)
+    return rules
+
+
+def _closest(word: str, valid: list[str]) -> str:
+    close = difflib.get_close_matches(word, valid, n=1, cutoff=0.3)
+    return f"；最接近的是“{close[0]}”" if close else ""
+
+
+def check_against(rules: Rules, specs) -> None:
+    """Every header, field, table and entry the rules table and the specs refer to exists."""
+    by_id = {s.id: s for s in specs}
+    for table, listed in rules.raw.get("required", {}).items():
+        if table == "source":
+            continue
+        if table not in by_id:
+            raise RulesError(f"规则文件 {rules.path}：[required] 中的表格“{table}”不存在{_closest(table, list(by_id))}。")
+        spec = by_id[table]
+        valid = [f.header for f in spec.fields] + [f.id for f in spec.fields]
+        for h in listed:
+            if h not in valid:
+                raise RulesError(f"规则文件 {rules.path}：[required] {table} 中的“{h}”不是{spec.sheet}的列"
+                                 f"{_closest(h, [f.header for f in spec.fields])}。请按表头原文填写。")
+    for spec in specs:
+        for c in spec.checks + spec.enterprise_checks:
+            for arg in RULE_ARGS:
+                if arg in c.args:
+                    try:
+                        rules.get(c.args[arg])
+                    except (KeyError, TypeError):
+                        raise RulesError(f"规则文件 {rules.path} 缺少表格 {spec.sheet} 的检查 {c.code} 所需的设置"
+                                         f"“{c.args[arg]}”。") from None
+        category = spec.enterprise.get("category")
+        if spec.enterprise.get("subsidy") == "by_category" and category:
+            values = [o.value for o in spec.field(category).options]
+            for name in rules.raw.get("subsidy", {}):
+                if name not in values:
+                    raise RulesError(f"规则文件 {rules.path}：[subsidy.\"{name}\"] 不是{spec.header(category)}的选项"
+                                     f"{_closest(name, values)}。")
+            only = rules.raw.get("production_equipment", {}).get("only_for", [])
+            for name in only:
+                if name not in values:
+                    raise RulesError(f"规则文件 {rules.path}：production_equipment.only_for 中的“{name}”不是"
+                                     f"{spec.header(category)}的选项{_closest(name, values)}。")

@@ -1,59 +1,91 @@
-"""The official column lists, and the summary's tables as plain rows of values for edges
-that write values only (the Excel buttons). The SUMMARY.xlsx writer, the Word report
-and the workbook templates lay out the same columns with their own formats."""
+"""One result, one rendering layer: the rows of every sheet and document xl_addin writes,
+as plain values, from the report and the table specs. SUMMARY.xlsx, the Word report, the
+declarations and the Excel buttons all lay out these rows; only formats differ."""
 from __future__ import annotations
 
+import sys
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .catalogue import CATALOGUE
 from .model import Report
-from .normalize import CATEGORY_TEXT
 
-if TYPE_CHECKING:      # the column lists are used where pandas is not imported (docx, workbooks)
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+if TYPE_CHECKING:      # used where pandas is not imported (docx, workbooks)
     from .consolidate import Enterprise
+    from .spec import TableSpec
 
-PART1 = ["序号", "企业名称", "所在县（市）", "所属集群", "申报单位类别", "购置设备名称种类金额",
-         "设备用途", "安装位置", "单价", "总价"]
-PART2 = ["序号", "企业名称", "所在地市", "所在县(市、区）", "所属集群", "股权投资机构名称",
-         "签订股权协议时间", "投资金额", "占股比例%", "退出时间", "退出方式"]
-PART1_TITLE = "一、申报特色产业集群创新发展项目"
-PART2_TITLE = "二、申报特色产业集群企业股权投资奖励项目"
-SUBSIDY = ["序号", "项目类型", "企业名称", "所在地市", "所在县（市、区）", "所属集群", "申报单位类别",
-           "补助基数（万元）", "补助比例", "补助上限（万元）", "测算补助（万元）", "是否触及上限", "测算依据"]
-ISSUES = ["序号", "严重程度", "问题代码", "文件", "工作表", "单元格", "列", "说明"]
-INPUTS = ["序号", "文件", "状态", "原因", "读取行数", "接收行数", "剔除行数", "涉及县（市、区）"]
-KIND_LABEL = {"table1": "创新发展项目", "table2": "股权投资奖励项目"}
+OUTPUTS = tomllib.loads(resources.files("xl_addin.data").joinpath("outputs.toml").read_text("utf-8"))
+SUBSIDY, ISSUES, INPUTS = (OUTPUTS[k]["columns"] for k in ("subsidy", "issues", "inputs"))
 
 
-def enterprise_values(ent: "Enterprise", number: int) -> dict:
-    """The block cells of an enterprise (written once, merged over its rows)."""
-    return {"序号": number, "企业名称": ent.name, "所在地市": ent.city, "所在县（市）": ent.county,
-            "所在县(市、区）": ent.county, "所属集群": ent.cluster,
-            "申报单位类别": CATEGORY_TEXT.get(ent.category)}
+@dataclass
+class Part:
+    """One table's part of the summary: its columns, body rows, merge spans and 合计."""
+    spec: "TableSpec"
+    columns: list[str]          # headers, 序号 first
+    fields: list[str]           # field ids of the columns after 序号
+    rows: list[list]            # body rows (values), then the 合计 row
+    spans: list[tuple[int, int, int]]   # (first body row, last body row, column) merged down
+    total: float | None
+    merged: int                 # leading columns merged per enterprise (序号 included)
 
 
-def part_rows(enterprises: "list[Enterprise]", columns: list[str], amount: str) -> list[list]:
-    """Rows of one summary part: block cells on each enterprise's first row, then 合计."""
-    rows, total = [], 0.0
-    for no, ent in enumerate(enterprises, start=1):
-        block = enterprise_values(ent, no)
-        for i, item in enumerate(ent.rows):
-            rows.append([block[c] if c in block and i == 0 else None if c in block else item.get(c)
-                         for c in columns])
-        total += float(ent.estimate.base)
-    rows.append(["合计"] + [round(total, 2) if c == amount else None for c in columns[1:]])
-    return rows
+def part_columns(spec: "TableSpec", province: bool = False) -> list[str]:
+    ids = spec.summary.province_columns if province else spec.summary.columns
+    return list(ids)
+
+
+def part(spec: "TableSpec", enterprises: "list[Enterprise]", province: bool = False) -> Part:
+    """The rows of one part from the run's enterprises."""
+    return _part(spec, [(e.rows, e.estimate.base if e.estimate else None) for e in enterprises], province)
+
+
+def part_from_json(spec: "TableSpec", enterprises: list[dict]) -> Part:
+    """The same rows from REPORT.json's section of the table (its items)."""
+    return _part(spec, [(e.get("items", []), e.get("total")) for e in enterprises], False)
+
+
+def _part(spec: "TableSpec", blocks: list[tuple[list, object]], province: bool) -> Part:
+    """Block cells on each enterprise's first row (merged over its rows), then 合计."""
+    fields = part_columns(spec, province)
+    nblock = 0
+    while nblock < len(fields) and fields[nblock] in spec.summary.merged:
+        nblock += 1
+    headers = [spec.header(f) for f in fields]
+    rows, spans = [], []
+    total = 0.0
+    for no, (items, base) in enumerate(blocks, start=1):
+        first = len(rows)
+        block = [no] + [items[0].get(h) if items else None for h in headers[:nblock]]
+        for k, item in enumerate(items):
+            rows.append((block if k == 0 else [None] * (nblock + 1)) + [item.get(h) for h in headers[nblock:]])
+        if len(items) > 1:
+            spans += [(first, len(rows) - 1, c) for c in range(nblock + 1)]
+        total += float(base or 0)
+    total = round(total, 2) if spec.amount else None
+    rows.append([spec.summary.total] + [total if f == spec.amount else None for f in fields])
+    return Part(spec, [spec.summary.number] + headers, fields, rows, spans, total, nblock + 1)
 
 
 def subsidy_rows(report: Report) -> list[list]:
     rows, base_sum, result_sum = [], 0.0, 0.0
-    for kind in ("table1", "table2"):
-        for ent in report.enterprises[kind]:
+    shown = OUTPUTS["subsidy"]["fields"]
+    for spec in report.specs:
+        if not spec.enterprise.get("subsidy"):
+            continue
+        options = {o.value: o.text for f in spec.fields for o in f.options}
+        for ent in report.enterprises[spec.id]:
             e = ent.estimate
             basis = f"{e.source}{'；' + e.note if e.note else ''}"
-            rows.append([len(rows) + 1, KIND_LABEL[kind], ent.name, ent.city, ent.county, ent.cluster,
-                         CATEGORY_TEXT.get(ent.category, "—"), float(e.base), float(e.rate), float(e.cap),
+            values = [options.get(ent.values.get(f), ent.values.get(f)) or "—" for f in shown]
+            rows.append([len(rows) + 1, spec.label, ent.name, *values, float(e.base), float(e.rate), float(e.cap),
                          float(e.result), "是" if e.capped else "否", basis])
             base_sum += float(e.base)
             result_sum += float(e.result)

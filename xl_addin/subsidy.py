@@ -70,3 +70,15 @@ def equity(base: Decimal, founded: dt.date | None, agreements: list[dt.date], ru
         return _estimate(base, e["rate"], e["startup_cap"], e["source_reward"],
                          f"初创企业（成立{e['startup_years']}年内获得投资）")
     return _estimate(base, e["rate"], e["cap"], e["source_reward"])
+
+
+def estimate(scheme: str | None, amounts: list, values: dict, dates: list, rules: Rules) -> Estimate | None:
+    """The estimate of one enterprise's project by the spec's scheme: `by_category` (the
+    equipment rate and cap of the enterprise's category), `equity` (the reward, with the
+    start-up cap when a founding date is given), or none."""
+    base = total(amounts)
+    if scheme == "by_category":
+        return equipment(base, values["category"], rules)
+    if scheme == "equity":
+        return equity(base, values.get("founded"), dates, rules)
+    return Estimate(base, Decimal(0), Decimal(0), Decimal(0), False, "")

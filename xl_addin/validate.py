@@ -1,25 +1,28 @@
-"""Row rules (declared here, executed lazily by pandera) and enterprise checks.
+"""Row checks as a pandera schema generated from a table spec.
 
-Each row rule is a named function returning a boolean Series that is True where
-a row passes. Rules are declared once with the issue code and the field the
-issue points at; `row_schema` turns them into a pandera DataFrameSchema whose
-lazy validation collects every failure. Failure indexes map back to rows.
-"""
+Every field's type gives its checks (required, a readable amount, date, percentage,
+choice, cluster, city, credit code …) as checks of the field's own pandera Column; the
+spec's extra checks are named functions of `checks` (the check library), attached to the
+Column of the field the issue points at. Each pandera Check carries its issue code and
+field (`check.rule`): failures map back to rows through their index, nothing is parsed
+back from a check's name."""
 from __future__ import annotations
 
-import functools
-import math
-import re
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 import pandera.pandas as pa
 
-from .catalogue import CATALOGUE, ERROR
-from .locate import HEADERS, OPTIONAL_FIELDS
+from . import checks as lib
+from .catalogue import CATALOGUE, ERROR, WARNING
+from .ingest import UNREADABLE
 from .reference import ClusterList
 from .rules import Rules
+from .spec import Field, TableSpec
+
+# The issue code a type's check reports when a field declares none.
+TYPE_CODES = {"amount": "amount_invalid", "cluster": "cluster_unknown", "city": "city_unknown",
+              "code": "uscc_invalid", "phone": "phone_invalid"}
 
 
 @dataclass
@@ -29,255 +32,91 @@ class Ctx:
 
 
 @dataclass(frozen=True)
-class RowRule:
+class Rule:
+    """What a failing check reports: the code, the field it points at, the message context."""
     code: str
     field: str
-    tables: tuple[str, ...]
-    passes: Callable[[pd.DataFrame, Ctx], pd.Series]
-    context: Callable[[pd.Series, Ctx], dict] | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.code}|{self.field}"
+    context: object = None       # (row, ctx) -> dict
 
 
-ROW_RULES: list[RowRule] = []
-_T1, _T2, _BOTH = ("table1",), ("table2",), ("table1", "table2")
+def _readable(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: v is not UNREADABLE, na_action="ignore").astype(bool)
 
 
-def row_rule(code: str, field: str, tables=_BOTH, context=None):
-    def register(fn):
-        ROW_RULES.append(RowRule(code, field, tables, fn, context))
-        return fn
-    return register
+def _positive(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: type(v) is float and v > 0, na_action="ignore").astype(bool)
 
 
-def present(df: pd.DataFrame, field: str) -> pd.Series:
-    return df[f"{field}_raw"].notna()
+def _percentage(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: type(v) is float and 0 < v <= 100, na_action="ignore").astype(bool)
 
 
-# --- required ---------------------------------------------------------------
-def _required_rule(field: str) -> Callable:
-    return lambda df, ctx: present(df, field)
+TYPE_TESTS = {"amount": _positive, "percent": _percentage}
 
 
-for _kind, _headers in HEADERS.items():
-    for _field in _headers:
-        ROW_RULES.append(RowRule("required_missing", _field, (_kind,), _required_rule(_field)))
-
-
-# --- table 1 ----------------------------------------------------------------
-@row_rule("enterprise_category_invalid", "category", _T1)
-def category_known(df, ctx):
-    return ~present(df, "category") | df["category"].notna()
-
-
-@row_rule("equipment_category_invalid", "equipment", _T1)
-def equipment_category_known(df, ctx):
-    return ~present(df, "equipment") | df["equip_cat"].notna()
-
-
-@row_rule("production_equipment_not_leader", "equipment", _T1)
-def production_only_for_leader(df, ctx):
-    allowed = set(ctx.rules.production_only_for)
-    return (df["equip_cat"] != "先进生产设备") | df["category"].isna() | df["category"].isin(allowed)
-
-
-def _amount_rule(field: str, column: str) -> Callable:
-    return lambda df, ctx: ~present(df, field) | (df[column] > 0)
-
-
-for _field, _column, _tables in (("unit_price", "unit_price", _T1), ("total", "total", _T1),
-                                 ("amount", "amount", _T2)):
-    ROW_RULES.append(RowRule("amount_invalid", _field, _tables, _amount_rule(_field, _column)))
-
-
-def _amounts_ctx(row, ctx):
-    return {"total": _fmt(row["total"]), "unit_price": _fmt(row["unit_price"])}
-
-
-@row_rule("total_less_than_unit_price", "total", _T1, context=_amounts_ctx)
-def total_not_below_unit_price(df, ctx):
-    valid = (df["unit_price"] > 0) & (df["total"] > 0)
-    return ~valid | (df["total"] >= df["unit_price"] - 1e-9)
-
-
-# --- places (both tables) ---------------------------------------------------
-def _cluster_hint(row, ctx):
-    near = ctx.clusters.suggest_cluster(row["cluster_raw"])
-    return {"hint": f"（最接近的是“{near}”）" if near else ""}
-
-
-@row_rule("cluster_unknown", "cluster", context=_cluster_hint)
-def cluster_known(df, ctx):
-    return ~present(df, "cluster") | df["cluster"].notna()
-
-
-def _cluster_county_ctx(row, ctx):
-    county = row["cluster_county"]
-    return {"expected": f"{ctx.clusters.county_city.get(county, '')}{county}", "county": row["county_raw"]}
-
-
-@row_rule("cluster_county_mismatch", "cluster", context=_cluster_county_ctx)
-def cluster_in_county(df, ctx):
-    return df["cluster"].isna() | ~present(df, "county") | (df["county"] == df["cluster_county"])
-
-
-@row_rule("city_unknown", "city")
-def city_known(df, ctx):
-    return ~present(df, "city") | df["city"].notna()
-
-
-def _city_county_ctx(row, ctx):
-    county = row["county"]
-    city = ctx.clusters.county_city.get(county) if county else None
-    return {"county": row["county_raw"], "expected": f"（它属于{city}）" if city else ""}
-
-
-@row_rule("city_county_mismatch", "city", context=_city_county_ctx)
-def county_in_city(df, ctx):
-    county_city = df["county"].map(ctx.clusters.county_city)
-    return df["city"].isna() | ~present(df, "county") | (county_city == df["city"])
-
-
-# --- table 2 ----------------------------------------------------------------
-@row_rule("share_out_of_range", "share", _T2)
-def share_in_range(df, ctx):
-    return ~present(df, "share") | ((df["share"] > 0) & (df["share"] <= 100))
-
-
-@row_rule("agreement_date_invalid", "agreement_date", _T2)
-def agreement_date_valid(df, ctx):
-    return ~present(df, "agreement_date") | df["agreement"].notna()
-
-
-@row_rule("agreement_date_too_early", "agreement_date", _T2,
-          context=lambda row, ctx: {"limit": ctx.rules.agreement_after.isoformat(), "value": row["agreement"]})
-def agreement_after_limit(df, ctx):
-    after = ctx.rules.agreement_after
-    return pd.Series([d is None or d > after for d in df["agreement"]], index=df.index)
-
-
-@row_rule("exit_before_agreement", "exit_date", _T2,
-          context=lambda row, ctx: {"agreement": row["agreement"], "value": row["exit"]})
-def exit_not_before_agreement(df, ctx):
-    return pd.Series([e is None or a is None or e >= a for e, a in zip(df["exit"], df["agreement"])],
-                     index=df.index)
-
-
-# --- warnings ---------------------------------------------------------------
-@row_rule("amount_unit_suspect", "unit_price", _T1,
-          context=lambda row, ctx: {"limit": _fmt(ctx.rules.unit_price_suspect_above)})
-def unit_price_plausible(df, ctx):
-    return ~(df["unit_price"] > ctx.rules.unit_price_suspect_above)
-
-
-def _keyword(text, ctx) -> str | None:
-    """The first excluded keyword (in the rules' order) in the text, ignoring case."""
-    if not isinstance(text, str):
+def _type_rule(f: Field) -> tuple[Rule, object] | None:
+    code = f.invalid or TYPE_CODES.get(f.type)
+    if code is None:
         return None
-    upper = text.upper()
-    return next((k for k in ctx.rules.excluded_keywords if k.upper() in upper), None)
+    context = lib.type_context(f)
+    return Rule(code, f.id, context), TYPE_TESTS.get(f.type, _readable)
 
 
-@functools.lru_cache(maxsize=8)
-def _any_keyword(keywords: tuple[str, ...]) -> re.Pattern | None:
-    """One pattern for 'some keyword occurs' (the same test as _keyword, one pass per cell)."""
-    return re.compile("|".join(re.escape(k.upper()) for k in keywords)) if keywords else None
+def required_fields(spec: TableSpec, rules: Rules) -> set[str]:
+    """The spec's required fields, or the round's own list ([required] of the rules table)."""
+    override = rules.required(spec)
+    return override if override is not None else {f.id for f in spec.fields if f.required}
 
 
-def _excluded_rule(field: str) -> Callable:
-    def passes(df, ctx):
-        pattern = _any_keyword(tuple(ctx.rules.excluded_keywords))
-        if pattern is None:
-            return pd.Series(True, index=df.index)
-        search = pattern.search
-        return pd.Series([not (isinstance(t, str) and search(t.upper())) for t in df[f"{field}_raw"]],
-                         index=df.index)
-    return passes
+def _check(rule: Rule, test, ignore_na: bool = True) -> pa.Check:
+    check = pa.Check(test, ignore_na=ignore_na, name=f"{rule.code}:{rule.field}")
+    check.rule = rule                 # the code travels with the check
+    return check
 
 
-for _field in ("equipment", "purpose"):
-    ROW_RULES.append(RowRule("excluded_equipment_suspect", _field, _T1, _excluded_rule(_field),
-                             (lambda f: lambda row, ctx: {"keyword": _keyword(row[f"{f}_raw"], ctx)})(_field)))
+def schema(spec: TableSpec, df: pd.DataFrame, ctx: Ctx, severity: str) -> pa.DataFrameSchema:
+    """The row schema of one table and severity. Checks that read other columns (total
+    against unit price) see the frame being validated; their Column is still the field the
+    issue points at, so failure cases are that column's only."""
+    columns: dict[str, list[pa.Check]] = {}
 
+    def add(column: str, rule: Rule, test, ignore_na: bool = True) -> None:
+        if CATALOGUE[rule.code].severity == severity:
+            columns.setdefault(column, []).append(_check(rule, test, ignore_na))
 
-@row_rule("total_not_multiple", "total", _T1, context=_amounts_ctx)
-def total_is_multiple(df, ctx):
-    valid = (df["unit_price"] > 0) & (df["total"] >= df["unit_price"])
-    ratio = (df["total"] / df["unit_price"]).where(valid, 1.0)
-    return ~valid | ((ratio - ratio.round()).abs() < 1e-6)
-
-
-def _fields_rule(column: str, field: str) -> Callable:
-    """Passes where the row's `column` (a collection of field names, or None) lacks `field`."""
-    def passes(df, ctx):
-        marks = df[column]
-        if not marks.notna().any():              # nearly always: one vectorized test for the lot
-            return pd.Series(True, index=df.index)
-        return pd.Series([m is None or field not in m for m in marks], index=df.index)
-    return passes
-
-
-def _formula_rule(field: str) -> Callable:
-    return _fields_rule("formula", field)      # ingest names the fields whose text starts with "="
-
-
-def _length_rule(field: str) -> Callable:
-    return _fields_rule("long", field)         # ingest names the fields cut at MAX_TEXT, with length
-
-
-def _length_ctx(field: str) -> Callable:
-    from .ingest import MAX_TEXT
-    return lambda row, ctx: {"length": int(row["long"][field]), "limit": MAX_TEXT}
-
-
-for _kind in HEADERS:
-    for _field in list(HEADERS[_kind]) + list(OPTIONAL_FIELDS[_kind]):
-        ROW_RULES.append(RowRule("formula_text", _field, (_kind,), _formula_rule(_field)))
-        ROW_RULES.append(RowRule("text_truncated", _field, (_kind,), _length_rule(_field), _length_ctx(_field)))
-
-
-# --- execution ----------------------------------------------------------------
-def _fmt(x) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return ""
-    return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
-
-
-def rules_for(kind: str, rules: Rules, severity: str) -> list[RowRule]:
-    required = {f for f, header in HEADERS[kind].items() if header in rules.required(kind)}
-    chosen = []
-    for rule in ROW_RULES:
-        if kind not in rule.tables or CATALOGUE[rule.code].severity != severity:
+    required = required_fields(spec, ctx.rules)
+    for f in spec.fields:
+        if f.id in required:
+            add(f"{f.id}_raw", Rule("required_missing", f.id), lambda s: s.notna(), ignore_na=False)
+        typed = _type_rule(f)
+        if typed:
+            add(f.id, *typed)
+    for c in spec.checks:
+        if CATALOGUE[c.code].severity != severity:
             continue
-        if rule.code == "required_missing" and rule.field not in required:
-            continue
-        chosen.append(rule)
-    return chosen
+        fn, args = lib.ROW_CHECKS[c.fn], {**c.args, "_field": c.field}
+        mask = fn.passes(df, ctx, spec, args)
+        add(c.field, Rule(c.code, c.field, fn.context(spec, args)), lambda s, m=mask: m, ignore_na=False)
+    for f in spec.fields:        # text as typed: formula-looking and over-long cells (warnings)
+        add("formula", Rule("formula_text", f.id), lib.lacks(f.id), ignore_na=False)
+        add("long", Rule("text_truncated", f.id, lib.length_context(f.id)), lib.lacks(f.id), ignore_na=False)
+    return pa.DataFrameSchema({c: pa.Column(nullable=True, checks=cs) for c, cs in columns.items()},
+                              name=f"{spec.id}:{severity}")
 
 
-def row_schema(kind: str, ctx: Ctx, severity: str) -> pa.DataFrameSchema:
-    return pa.DataFrameSchema(
-        checks=[pa.Check(lambda df, r=rule: r.passes(df, ctx), name=rule.name, ignore_na=False)
-                for rule in rules_for(kind, ctx.rules, severity)],
-        name=f"{kind}:{severity}")
-
-
-def row_failures(df: pd.DataFrame, kind: str, ctx: Ctx) -> list[tuple[RowRule, object]]:
-    """(rule, frame index) for every failing row, errors and warnings, in rule order."""
+def row_failures(df: pd.DataFrame, spec: TableSpec, ctx: Ctx) -> list[tuple[Rule, object]]:
+    """(rule, frame index) for every failing row, errors and warnings, in schema order."""
     if df.empty:
         return []
-    by_name = {r.name: r for r in ROW_RULES if kind in r.tables}
-    failures: list[tuple[RowRule, object]] = []
-    for severity in (ERROR, "warning"):
+    failures: list[tuple[Rule, object]] = []
+    for severity in (ERROR, WARNING):
         try:
-            row_schema(kind, ctx, severity).validate(df, lazy=True)
+            schema(spec, df, ctx, severity).validate(df, lazy=True)
         except pa.errors.SchemaErrors as exc:
-            cases = exc.failure_cases[["check", "index"]].drop_duplicates()
-            for check, index in cases.itertuples(index=False):
-                rule = by_name.get(check)
-                if rule is None or pd.isna(index):  # a check that crashed: pandera reports it by its own name
-                    raise RuntimeError(f"rule check failed to run: {check}") from exc
-                failures.append((rule, index))
+            for error in exc.schema_errors:
+                rule = getattr(error.check, "rule", None)
+                cases = getattr(error, "failure_cases", None)
+                if rule is None or cases is None or "index" not in cases:
+                    raise RuntimeError(f"row check failed to run: {error}") from exc
+                failures += [(rule, i) for i in dict.fromkeys(cases["index"].tolist()) if not pd.isna(i)]
     return failures

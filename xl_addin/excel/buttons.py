@@ -18,15 +18,26 @@ from .. import sheets
 from ..consolidate import missing_counties, run
 from ..formats.grid import SheetGrid, WorkbookData
 from ..formats.summary_xlsx import safe_text
-from ..locate import header_field
+from ..locate import HeaderIndex
 from ..reference import default_clusters
 from ..rules import load_rules
-from .workbooks import FILES_SHEET, HEADER_ROWS
+from ..spec import load_specs
+from .workbooks import FILES_SHEET, OUTPUT_SHEETS, SUMMARY_SHEET, header_rows, input_specs
 
-TABLE_SHEETS = ("表1", "表2")
 COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 TITLE = "领跑者申报"
-REQUIRED_SHEETS = ("表1", "表2", "汇总表", "补助测算", "问题清单", "报送情况")
+
+
+def _table_sheets() -> list[str]:
+    return [s.sheet for s in input_specs(load_specs())]
+
+
+def _required_sheets() -> list[str]:
+    return [*_table_sheets(), SUMMARY_SHEET, *OUTPUT_SHEETS]
+
+
+def _header_rows() -> dict[str, int]:
+    return header_rows(load_specs())
 
 
 def _button(title: str):
@@ -40,7 +51,7 @@ def _button(title: str):
                 return fn(book)
             except Exception as exc:
                 traceback.print_exc()
-                missing = [n for n in REQUIRED_SHEETS if n not in {s.name for s in book.sheets}]
+                missing = [n for n in _required_sheets() if n not in {s.name for s in book.sheets}]
                 hint = (f"工作簿缺少工作表：{'、'.join(missing)}。请使用 workbooks/master.xlsm 原版主工作簿。"
                         if missing else "请把本提示截图发给技术支持。")
                 _finish(book, title, f"操作未完成：{type(exc).__name__}: {exc}\n{hint}")
@@ -77,28 +88,30 @@ def _grid(sheet) -> SheetGrid:
 
 
 def percent_cells(sheet, rows: dict[int, list]) -> set[tuple[int, int]]:
-    """Share cells holding a fraction in a percent format: typing "5%" into Excel stores 0.05.
-    The file readers see formats; here Excel is asked, for the few cells that need it."""
-    col = next((c for r in sorted(rows)[:30] for c, v in enumerate(rows[r])
-                if isinstance(v, str) and header_field(v) == "share"), None)
-    if col is None:
-        return set()
+    """Percentage cells holding a fraction in a percent format: typing "5%" into Excel stores
+    0.05. The file readers see formats; here Excel is asked, for the few cells that need it."""
+    specs = load_specs()
+    index = HeaderIndex(specs)
+    percent = {(s.id, f.id) for s in specs for f in s.fields if f.type == "percent"}
+    cols = sorted({c for r in sorted(rows)[:30] for c, v in enumerate(rows[r]) if isinstance(v, str)
+                   and any((k, f) in percent for k, f in index.fields(v).items())})
     found = set()
-    for r, row in rows.items():
-        value = row[col] if col < len(row) else None
-        if isinstance(value, float) and 0 < value <= 1:
-            try:
-                number_format = sheet.range((r + 1, col + 1)).number_format
-            except NotImplementedError:     # the remote engine cannot read formats synchronously
-                return set()
-            if number_format and "%" in number_format:
-                found.add((r, col))
+    for col in cols:
+        for r, row in rows.items():
+            value = row[col] if col < len(row) else None
+            if isinstance(value, float) and 0 < value <= 1:
+                try:
+                    number_format = sheet.range((r + 1, col + 1)).number_format
+                except NotImplementedError:     # the remote engine cannot read formats synchronously
+                    return set()
+                if number_format and "%" in number_format:
+                    found.add((r, col))
     return found
 
 
 def _book_data(book) -> WorkbookData:
     names = {s.name for s in book.sheets}
-    return WorkbookData([_grid(book.sheets[n]) for n in TABLE_SHEETS if n in names])
+    return WorkbookData([_grid(book.sheets[n]) for n in _table_sheets() if n in names])
 
 
 def _run_book(book, files: list[str] | None = None):
@@ -115,7 +128,7 @@ def _run_book(book, files: list[str] | None = None):
 def _write_table(book, name: str, rows: list[list]) -> None:
     """Replace the rows under the sheet's header with `rows` (values only, never formulas)."""
     sheet = book.sheets[name]
-    first = HEADER_ROWS[name] + 1
+    first = _header_rows()[name] + 1
     last = sheet.used_range.last_cell
     if last.row >= first:
         sheet.range((first, 1), (last.row, max(last.column, 1))).clear_contents()
@@ -138,17 +151,18 @@ def _cell(value):
 def _mark(book, report) -> int:
     """Colour each bad cell of 表1/表2 and put the messages in its note; clear old marks first."""
     by_cell = collections.defaultdict(list)
+    tables, rows_of = _table_sheets(), _header_rows()
     for issue in report.issues:
-        if issue.path == book.name and issue.sheet in TABLE_SHEETS and issue.cell:
+        if issue.path == book.name and issue.sheet in tables and issue.cell:
             by_cell[(issue.sheet, issue.cell)].append(issue)
     names = {s.name for s in book.sheets}
-    for name in TABLE_SHEETS:
+    for name in tables:
         if name not in names:
             continue
         sheet = book.sheets[name]
         last = sheet.used_range.last_cell
-        if last.row > HEADER_ROWS[name]:
-            sheet.range((HEADER_ROWS[name] + 1, 1), (last.row, last.column)).color = None
+        if last.row > rows_of[name]:
+            sheet.range((rows_of[name] + 1, 1), (last.row, last.column)).color = None
         for note in list(sheet.notes):
             note.delete()
     for (name, cell), issues in by_cell.items():
@@ -171,10 +185,12 @@ def _finish(book, title: str, text: str) -> None:
 
 
 def _summary_rows(report) -> list[list]:
-    """汇总表: part 一 and part 二, one under the other, each with its header and 合计."""
-    t1 = sheets.part_rows(report.enterprises["table1"], sheets.PART1, "总价")
-    t2 = sheets.part_rows(report.enterprises["table2"], sheets.PART2, "投资金额")
-    return [[sheets.PART1_TITLE], sheets.PART1, *t1, [], [sheets.PART2_TITLE], sheets.PART2, *t2]
+    """汇总表: each table's part, one under the other, each with its header and 合计."""
+    rows: list[list] = []
+    for spec in input_specs(report.specs):
+        part = sheets.part(spec, report.enterprises[spec.id])
+        rows += ([[]] if rows else []) + [[spec.summary.part], part.columns, *part.rows]
+    return rows
 
 
 @_button("校验")
@@ -183,7 +199,7 @@ def validate(book):
     _status(book, "正在校验表1、表2……")
     report, _ = _run_book(book)
     cells = _mark(book, report)
-    _write_table(book, "问题清单", sheets.issue_rows(report))
+    _write_table(book, OUTPUT_SHEETS[1], sheets.issue_rows(report))
     rows = sum(i.rows_read for i in report.inputs)
     _finish(book, "校验", f"已校验 {rows} 行。{_counts(report)}\n有问题的单元格 {cells} 个已标色，"
                          "原因见单元格批注和“问题清单”。")
@@ -196,10 +212,10 @@ def compute(book):
     _status(book, "正在计算合计与补助……")
     report, _ = _run_book(book)
     _mark(book, report)
-    _write_table(book, "汇总表", _summary_rows(report))
+    _write_table(book, SUMMARY_SHEET, _summary_rows(report))
     subsidies = sheets.subsidy_rows(report)
-    _write_table(book, "补助测算", subsidies)
-    _write_table(book, "问题清单", sheets.issue_rows(report))
+    _write_table(book, OUTPUT_SHEETS[0], subsidies)
+    _write_table(book, OUTPUT_SHEETS[1], sheets.issue_rows(report))
     total = subsidies[-1][10]
     _finish(book, "计算合计与补助",
             f"{_counts(report)}\n测算补助合计 {total:.2f} 万元（仅供参考），见“汇总表”“补助测算”。")
@@ -223,14 +239,14 @@ def consolidate(book):
         return None
     report, rules = _run_book(book, files)
     _status(book, "正在写入汇总结果……")
-    _write_table(book, "汇总表", _summary_rows(report))
-    _write_table(book, "补助测算", sheets.subsidy_rows(report))
-    _write_table(book, "问题清单", sheets.issue_rows(report))
+    _write_table(book, SUMMARY_SHEET, _summary_rows(report))
+    _write_table(book, OUTPUT_SHEETS[0], sheets.subsidy_rows(report))
+    _write_table(book, OUTPUT_SHEETS[1], sheets.issue_rows(report))
     missing = missing_counties(report, default_clusters())
     inputs = sheets.input_rows(report)
     if report.city:
         inputs += [[], [f"{report.city}市未报送的县（市、区）", "、".join(missing) or "无"]]
-    _write_table(book, "报送情况", inputs)
+    _write_table(book, OUTPUT_SHEETS[2], inputs)
     # The official 附表 with its merges and print set-up, ready to print and stamp, beside the workbook.
     from ..formats.summary_xlsx import write_summary
 

@@ -10,17 +10,24 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import sys
 import zipfile
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from .. import sheets
-from ..normalize import CATEGORY_TEXT
 from ..reference import ClusterList, default_clusters
 from ..rules import Rules, load_rules
+from ..spec import Specs, TableSpec, load_specs
 from ..formats.atomic import atomic_path
 from ..formats.summary_xlsx import a4_landscape, text_width
 from . import vba
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 MACROS_DIR = Path(__file__).resolve().parents[2] / "macros"
 BUILD_TIME = dt.datetime(2026, 1, 1)          # fixed, so a rebuild gives the same package
@@ -28,16 +35,20 @@ DATA_ROWS = 200                               # pre-formatted entry rows per tab
 FIRST_DATA_ROW = 3                            # 0-based: title, 单位 caption, header, data
 FONT = "宋体"
 FILES_SHEET = "_files"                        # paths picked by 汇总区县报表 (VBA -> Python)
-# Rows above the data on the sheets the buttons read and write (the 汇总表 has only its title:
-# each part brings its own header).
-HEADER_ROWS = {"表1": FIRST_DATA_ROW, "表2": FIRST_DATA_ROW, "汇总表": 1, "补助测算": 2, "问题清单": 2, "报送情况": 2}
+SUMMARY_SHEET = "汇总表"
+OUTPUT_SHEETS = [sheets.OUTPUTS[k]["sheet"] for k in ("subsidy", "issues", "inputs")]
 
-T1, T2 = sheets.PART1[1:], sheets.PART2[1:]          # the official Table 1 / Table 2 columns
-T1_TITLE = "表1 申报重点特色产业集群创新发展项目"
-T2_TITLE = "表2 申报特色产业集群企业股权投资奖励项目"
-WIDTHS = {"企业名称": 30, "所属集群": 28, "购置设备名称种类金额": 32, "股权投资机构名称": 30, "设备用途": 18,
-          "安装位置": 14, "申报单位类别": 16, "签订股权协议时间": 14, "退出时间": 12, "退出方式": 12}
-CATEGORIES = list(CATEGORY_TEXT.values())
+
+def header_rows(specs: Specs) -> dict[str, int]:
+    """Rows above the data on the sheets the buttons read and write (the 汇总表 has only its
+    title: each part brings its own header)."""
+    return {**{s.sheet: FIRST_DATA_ROW for s in input_specs(specs)}, SUMMARY_SHEET: 1,
+            **{name: 2 for name in OUTPUT_SHEETS}}
+
+
+def input_specs(specs: Specs) -> list[TableSpec]:
+    """The tables a county fills in the cultivation workbooks."""
+    return [s for s in specs if s.report.get("project")]
 
 
 @dataclass(frozen=True)
@@ -54,9 +65,18 @@ BUTTONS = [
     Button("汇总区县报表", "ConsolidateCounties", "Ribbon_ConsolidateCounties", "Consolidate"),
     Button("生成推荐报告", "GenerateReport", "Ribbon_GenerateReport", "FileSaveAs"),
 ]
-MASTER_SHEETS = ["说明", "表1", "表2", "汇总表", "补助测算", "问题清单", "报送情况", "集群名单", "规则",
-                 "xlwings.conf", FILES_SHEET]
-COUNTY_SHEETS = ["说明", "表1", "表2", "集群名单"]
+
+
+def master_sheets(specs: Specs) -> list[str]:
+    return ["说明", *(s.sheet for s in input_specs(specs)), SUMMARY_SHEET, *OUTPUT_SHEETS, "集群名单", "规则",
+            "xlwings.conf", FILES_SHEET]
+
+
+def county_sheets(specs: Specs) -> list[str]:
+    return ["说明", *(s.sheet for s in input_specs(specs)), "集群名单"]
+
+
+MASTER_SHEETS, COUNTY_SHEETS = master_sheets(load_specs()), county_sheets(load_specs())
 
 
 def macro_modules() -> list[vba.Module]:
@@ -107,23 +127,23 @@ class _Book:
         ws.print_area(0, 0, FIRST_DATA_ROW + DATA_ROWS - 1, ncols - 1)
 
     # --- sheets -------------------------------------------------------------------
-    def table_sheet(self, name: str, title: str, columns: list[str], buttons: list[Button]) -> None:
-        ws = self.wb.add_worksheet(name)
-        n = len(columns)
-        ws.merge_range(0, 0, 0, n - 1, title, self.f["title"])
+    def table_sheet(self, spec: TableSpec, buttons: list[Button]) -> None:
+        ws = self.wb.add_worksheet(spec.sheet)
+        fields = spec.official
+        n = len(fields)
+        ws.merge_range(0, 0, 0, n - 1, spec.title, self.f["title"])
         ws.set_row(0, 30)
-        ws.merge_range(1, 0, 1, n - 1, "单位：万元", self.f["unit"])
-        for c, col in enumerate(columns):
-            ws.write_string(2, c, col, self.f["head"])
-            ws.set_column(c, c, WIDTHS.get(col, 11))
+        ws.merge_range(1, 0, 1, n - 1, f"单位：{spec.unit}" if spec.unit else "", self.f["unit"])
+        for c, f in enumerate(fields):
+            ws.write_string(2, c, f.header, self.f["head"])
+            ws.set_column(c, c, f.width or 11)
         ws.set_row(2, 32)
         last = FIRST_DATA_ROW + DATA_ROWS - 1
-        for c, col in enumerate(columns):
-            fmt = "entry_money" if col in ("单价", "总价", "投资金额", "占股比例%") else \
-                "entry_date" if col in ("签订股权协议时间", "退出时间") else "entry"
+        for c, f in enumerate(fields):
+            fmt = "entry_money" if f.type in ("amount", "percent") else "entry_date" if f.type == "date" else "entry"
             for r in range(FIRST_DATA_ROW, last + 1):
                 ws.write_blank(r, c, None, self.f[fmt])
-        self._dropdowns(ws, columns, last)
+        self._dropdowns(ws, fields, last)
         ws.freeze_panes(FIRST_DATA_ROW, 1)
         ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True, "insert_rows": True,
                         "delete_rows": True, "objects": True, "sort": True, "autofilter": True})
@@ -132,25 +152,39 @@ class _Book:
             ws.insert_button(FIRST_DATA_ROW + i * 3, n + 1, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
                                                              "width": 150, "height": 40})
 
-    def _dropdowns(self, ws, columns: list[str], last: int) -> None:
+    def _dropdowns(self, ws, fields, last: int) -> None:
         n_counties, n_cities = len(self.clusters.counties), len(self.clusters.cities)
-        sources = {
-            "所在县（市）": f"=集群名单!$G$2:$G${n_counties + 1}",
-            "所在县(市、区）": f"=集群名单!$G$2:$G${n_counties + 1}",
-            "所在地市": f"=集群名单!$H$2:$H${n_cities + 1}",
-            "所属集群": f"=集群名单!$D$2:$D${len(self.clusters.clusters) + 1}",
-            "申报单位类别": f"=集群名单!$I$2:$I${len(CATEGORIES) + 1}",
-        }
-        for c, col in enumerate(columns):
-            if col in sources:
+        sources = {"counties": f"=集群名单!$G$2:$G${n_counties + 1}",
+                   "cities": f"=集群名单!$H$2:$H${n_cities + 1}",
+                   "clusters": f"=集群名单!$D$2:$D${len(self.clusters.clusters) + 1}"}
+        for c, f in enumerate(fields):
+            source = sources.get(f.dropdown)
+            if f.dropdown == "options":
+                column = self.option_columns[f.header]
+                source = f"=集群名单!${column}$2:${column}${len(f.options) + 1}"
+            if source:
                 ws.data_validation(FIRST_DATA_ROW, c, last, c, {
-                    "validate": "list", "source": sources[col], "error_type": "warning",
+                    "validate": "list", "source": source, "error_type": "warning",
                     "error_title": "不在名单中", "error_message": "请从下拉列表中选择；如确需填写其他内容，点“是”保留。"})
 
-    def cluster_sheet(self) -> None:
+    def prepare_options(self, specs: list[TableSpec]) -> None:
+        """The columns of 集群名单 (from I on) that list each dropdown field's choices."""
+        from ..locate import xl_col_to_name
+
+        self.choices: dict[str, list[str]] = {}
+        for spec in specs:
+            for f in spec.official:
+                if f.dropdown == "options":
+                    self.choices.setdefault(f.header, [o.text for o in f.options])
+        self.option_columns = {h: xl_col_to_name(8 + i) for i, h in enumerate(self.choices)}
+
+    def cluster_sheet(self, specs: list[TableSpec]) -> None:
+        """The eligible clusters, and the lists the dropdowns read: counties, cities and the
+        choices of each dropdown field of the tables."""
         ws = self.wb.add_worksheet("集群名单")
+        choices = self.choices
         heads = ["序号", "设区市", "县（市、区）", "集群名称", "产业类别", "", "县（市、区）（下拉用）",
-                 "设区市（下拉用）", "申报单位类别（下拉用）"]
+                 "设区市（下拉用）", *(f"{h}（下拉用）" for h in choices)]
         for c, h in enumerate(heads):
             if h:
                 ws.write_string(0, c, h, self.f["head"])
@@ -158,10 +192,11 @@ class _Book:
             ws.write_number(r, 0, cl.no, self.f["cell"])
             for c, v in enumerate((cl.city, cl.county, cl.name, cl.industry), start=1):
                 ws.write_string(r, c, v, self.f["cell"])
-        for col, values in ((6, self.clusters.counties), (7, self.clusters.cities), (8, CATEGORIES)):
+        lists = [self.clusters.counties, self.clusters.cities, *choices.values()]
+        for col, values in enumerate(lists, start=6):
             for r, v in enumerate(values, start=1):
                 ws.write_string(r, col, v, self.f["cell"])
-        for c, w in enumerate((6, 10, 14, 34, 14, 2, 18, 14, 18)):
+        for c, w in enumerate((6, 10, 14, 34, 14, 2, 18, 14, *([18] * len(choices)))):
             ws.set_column(c, c, w)
         ws.freeze_panes(1, 0)
         ws.protect()
@@ -205,8 +240,8 @@ class _Book:
         ws.print_area(0, 0, len(paragraphs), 0)
         ws.protect("", {"objects": True})
 
-    def output_sheet(self, name: str, title: str, columns: list[str], buttons: list[Button] = (),
-                     width: int = 0) -> None:
+    def output_sheet(self, name: str, title: str, columns: list[str], header_rows_of: dict[str, int],
+                     buttons: list[Button] = (), width: int = 0) -> None:
         """A sheet the buttons fill: title, header (if any) repeated on every printed page."""
         ws = self.wb.add_worksheet(name)
         ncols = max(len(columns), width)
@@ -214,9 +249,9 @@ class _Book:
         ws.set_row(0, 30)
         for c, col in enumerate(columns):
             ws.write_string(1, c, col, self.f["head"])
-        for c, col in enumerate(columns or sheets.PART2):
-            ws.set_column(c, c, WIDTHS.get(col, 12))
-        header_rows = HEADER_ROWS[name]
+        for c in range(ncols):
+            ws.set_column(c, c, 12)
+        header_rows = header_rows_of[name]
         ws.freeze_panes(header_rows, 0)
         a4_landscape(ws, 0, header_rows - 1)
         for i, b in enumerate(buttons):
@@ -237,47 +272,28 @@ def rules_rows(rules: Rules) -> list[tuple[str, str, str]]:
     return rows
 
 
-GUIDE = [
-    "# 特色产业集群“领跑者”企业培育项目申报 — 市级汇总工作簿",
-    "本工作簿用于核对各县（市、区）报送的表1、表2，汇总生成附表（汇总表），测算补助，并生成推荐报告（附件2）。",
-    "# 使用步骤",
-    "1. 首次使用：在本机安装 Python 和 xl_addin（见 README 中文部分），并在“xlwings.conf”工作表 B1 单元格填写 Python 的路径。",
-    "2. 打开文件后如顶部提示“受保护的视图”或“宏已被阻止”：关闭文件，右键文件 → 属性 → 勾选“解除锁定”，再打开并点“启用内容”。",
-    "3. 汇总区县报表：点右侧“汇总区县报表”，选择各县报送的工作簿（可多选），结果写入汇总表、补助测算、问题清单、报送情况。",
-    "4. 也可在表1、表2直接录入，点“校验”检查每一行，点“计算合计与补助”生成汇总表和补助测算。",
-    "5. 有问题的单元格会标红，批注中写明原因；问题清单列出每个问题所在的文件、工作表、单元格和修改办法。",
-    "6. 生成推荐报告：点“生成推荐报告”，在本工作簿所在文件夹生成推荐报告（.docx），请核对后再行文。",
-    "# 注意",
-    "• 各县报送的工作簿只作为数据读取，不会在 Excel 中打开，其中的宏不会运行。",
-    "• 金额单位均为万元；补助测算仅供参考，以省级审核为准。",
-    "• 规则（申报时间、门槛金额、补助比例和上限）见“规则”工作表，依据为申报指南及相关文件。",
-]
-COUNTY_GUIDE = [
-    "# 特色产业集群“领跑者”企业培育项目申报 — 县（市、区）报送表",
-    "请在“表1”（创新发展项目，购置设备）和“表2”（股权投资奖励项目）中逐行填写本县企业的申报数据，保存后报送市工信局。",
-    "# 填写要求",
-    "1. 每家企业第一行填写企业名称、所在县、所属集群、申报单位类别；同一企业的其余设备行这几列可以留空。",
-    "2. “所在县”“所属集群”“申报单位类别”请从下拉列表中选择；所属集群必须在“集群名单”中。",
-    "3. 购置设备名称种类金额以类别开头，例如“研发1：XX仪器”“检验检测1：XX设备”；先进生产设备只限“领跑者”企业。",
-    "4. 金额单位为万元，填数字；日期填写为日期格式（如 2025-03-15）。占股比例填百分数的数值，如 5 表示 5%。",
-    "5. 每家企业只填写申报项目对应的表格；表1每家企业设备合计不低于 50 万元。",
-    "6. 本表不含宏，可直接通过电子邮件报送。",
-]
+GUIDES = tomllib.loads(resources.files("xl_addin.data").joinpath("workbooks.toml").read_text("utf-8"))
 
 
-def build_master(path: str | Path, clusters: ClusterList | None = None, rules: Rules | None = None) -> Path:
+def build_master(path: str | Path, clusters: ClusterList | None = None, rules: Rules | None = None,
+                 specs: Specs | None = None) -> Path:
     path = Path(path)
-    clusters, rules = clusters or default_clusters(), rules or load_rules()
+    specs = specs or load_specs()
+    clusters, rules = clusters or default_clusters(), rules or load_rules(specs=specs)
+    tables = input_specs(specs)
+    rows_of = header_rows(specs)
+    widest = max(len(s.summary.columns) + 1 for s in tables)
     with atomic_path(path, backup=False) as tmp:
         b = _Book(tmp, clusters, rules)
-        b.text_sheet("说明", GUIDE, BUTTONS)
-        b.table_sheet("表1", T1_TITLE, T1, BUTTONS[:2])
-        b.table_sheet("表2", T2_TITLE, T2, BUTTONS[:2])
-        b.output_sheet("汇总表", rules.summary_title, [], BUTTONS[2:], width=len(sheets.PART2))
-        b.output_sheet("补助测算", "补助测算（仅供参考，以省级审核为准）", sheets.SUBSIDY)
-        b.output_sheet("问题清单", "问题清单", sheets.ISSUES)
-        b.output_sheet("报送情况", "报送情况", sheets.INPUTS)
-        b.cluster_sheet()
+        b.text_sheet("说明", GUIDES["master"]["guide"], BUTTONS)
+        b.prepare_options(tables)
+        for spec in tables:
+            b.table_sheet(spec, BUTTONS[:2])
+        b.output_sheet(SUMMARY_SHEET, rules.summary_title, [], rows_of, BUTTONS[2:], width=widest)
+        b.output_sheet(OUTPUT_SHEETS[0], sheets.OUTPUTS["subsidy"]["title"], sheets.SUBSIDY, rows_of)
+        b.output_sheet(OUTPUT_SHEETS[1], sheets.OUTPUTS["issues"]["title"], sheets.ISSUES, rows_of)
+        b.output_sheet(OUTPUT_SHEETS[2], sheets.OUTPUTS["inputs"]["title"], sheets.INPUTS, rows_of)
+        b.cluster_sheet(tables)
         b.rules_sheet()
         conf = b.wb.add_worksheet("xlwings.conf")
         for r, (k, v) in enumerate((("INTERPRETER_WIN", "python"), ("INTERPRETER_MAC", "python3"))):
@@ -296,15 +312,19 @@ def build_master(path: str | Path, clusters: ClusterList | None = None, rules: R
     return path
 
 
-def build_county(path: str | Path, clusters: ClusterList | None = None, rules: Rules | None = None) -> Path:
+def build_county(path: str | Path, clusters: ClusterList | None = None, rules: Rules | None = None,
+                 specs: Specs | None = None) -> Path:
     path = Path(path)
-    clusters, rules = clusters or default_clusters(), rules or load_rules()
+    specs = specs or load_specs()
+    clusters, rules = clusters or default_clusters(), rules or load_rules(specs=specs)
+    tables = input_specs(specs)
     with atomic_path(path, backup=False) as tmp:
         b = _Book(tmp, clusters, rules)
-        b.text_sheet("说明", COUNTY_GUIDE)
-        b.table_sheet("表1", T1_TITLE, T1, [])
-        b.table_sheet("表2", T2_TITLE, T2, [])
-        b.cluster_sheet()
+        b.text_sheet("说明", GUIDES["county"]["guide"])
+        b.prepare_options(tables)
+        for spec in tables:
+            b.table_sheet(spec, [])
+        b.cluster_sheet(tables)
         b.wb.close()
         _normalize_zip(tmp)
     return path

@@ -194,6 +194,9 @@ class RustSheet:
     def autofilter(self, r1, c1, r2, c2):
         self._ws.autofilter(r1, c1, r2, c2)
 
+    def hide(self):
+        self._ws.hide()
+
 
 _MERGE_CELLS = re.compile(rb'<mergeCells count="(\d+)">')
 
@@ -223,7 +226,7 @@ def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
     XML is streamed through unchanged up to </sheetData>; the merges join the <mergeCells>
     element after it (created, in schema order, right after </sheetData> if the sheet has
     none). zlib releases Python's lock while it works, so this can run in a thread."""
-    from ..locate import xl_col_to_name
+    from ..locate import xl_col_to_name  # noqa: F401 (kept light: no writer import)
 
     # zip64 only where a part may need it: file-type sniffers read the first entries' headers
     big = src.getinfo(name).file_size > 1 << 30

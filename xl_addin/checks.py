@@ -1,0 +1,204 @@
+"""The check library: named row checks that table specs refer to.
+
+A row check is `passes(df, ctx, spec, args) -> boolean Series` (True where the row passes)
+plus `context(spec, args) -> (row, ctx) -> dict` for the message's placeholders. `args`
+(with `_field`, the field the check is declared on) name fields of the spec and entries of the rules table ("equity.agreement_after"), so a
+check knows no table, no header and no number of its own."""
+from __future__ import annotations
+
+import functools
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+import pandas as pd
+
+from .ingest import MAX_TEXT, UNREADABLE
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    passes: Callable
+    context: Callable
+
+
+ROW_CHECKS: dict[str, RowCheck] = {}
+
+
+def row_check(name: str, context: Callable | None = None):
+    def register(fn):
+        ROW_CHECKS[name] = RowCheck(fn, context or (lambda spec, args: None))
+        return fn
+    return register
+
+
+def fmt(x) -> str:
+    if x is None or x is UNREADABLE or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    if hasattr(x, "isoformat"):
+        return x.isoformat()
+    return f"{x:.2f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+
+
+def _is(v, kind) -> bool:
+    return type(v) is kind
+
+
+def _series(df: pd.DataFrame, values) -> pd.Series:
+    return pd.Series(values, index=df.index, dtype=bool)
+
+
+def _pair_context(spec, args):
+    other = args["other"]
+
+    def context(row, ctx):
+        return {"other": spec.header(other), "other_amount": fmt(row[other]), "amount": fmt(row[args["_field"]]),
+                "other_value": fmt(row[other])}
+    return context
+
+
+# --- row checks -------------------------------------------------------------------------
+@row_check("value_only_for")
+def value_only_for(df, ctx, spec, args):
+    """A field holding `value` is allowed only when `other` is one of the rules' `allowed`."""
+    allowed = set(ctx.rules.get(args["allowed"]))
+    f = args["_field"]
+    return _series(df, [v != args["value"] or not isinstance(o, str) or o in allowed
+                        for v, o in zip(df[f], df[args["other"]])])
+
+
+@row_check("not_less_than", _pair_context)
+def not_less_than(df, ctx, spec, args):
+    f, o = args["_field"], args["other"]
+    return _series(df, [not (_is(a, float) and _is(b, float) and a > 0 and b > 0) or a >= b - 1e-9
+                        for a, b in zip(df[f], df[o])])
+
+
+@row_check("multiple_of", _pair_context)
+def multiple_of(df, ctx, spec, args):
+    f, o = args["_field"], args["other"]
+    out = []
+    for a, b in zip(df[f], df[o]):
+        if _is(a, float) and _is(b, float) and b > 0 and a >= b:
+            ratio = a / b
+            out.append(abs(ratio - round(ratio)) < 1e-6)
+        else:
+            out.append(True)
+    return _series(df, out)
+
+
+def _cluster_county_context(spec, args):
+    county = args["county"]
+
+    def context(row, ctx):
+        where = row[f"{args['_field']}_county"]
+        return {"expected": f"{ctx.clusters.county_city.get(where, '')}{where}", "county": row[f"{county}_raw"]}
+    return context
+
+
+@row_check("cluster_in_county", _cluster_county_context)
+def cluster_in_county(df, ctx, spec, args):
+    f, county = args["_field"], args["county"]
+    return _series(df, [not isinstance(cl, str) or raw is None or c == home
+                        for cl, raw, c, home in zip(df[f], df[f"{county}_raw"], df[county], df[f"{f}_county"])])
+
+
+def _county_city_context(spec, args):
+    county = args["county"]
+
+    def context(row, ctx):
+        c = row[county]
+        city = ctx.clusters.county_city.get(c) if isinstance(c, str) else None
+        return {"county": row[f"{county}_raw"], "expected": f"（它属于{city}）" if city else ""}
+    return context
+
+
+@row_check("county_in_city", _county_city_context)
+def county_in_city(df, ctx, spec, args):
+    f, county = args["_field"], args["county"]
+    home = ctx.clusters.county_city
+    return _series(df, [not isinstance(city, str) or raw is None or home.get(c) == city
+                        for city, raw, c in zip(df[f], df[f"{f}_raw"], df[county])])
+
+
+def _limit_context(spec, args):
+    return lambda row, ctx: {"limit": fmt(ctx.rules.get(args["limit"]))}
+
+
+@row_check("at_most", _limit_context)
+def at_most(df, ctx, spec, args):
+    limit = float(ctx.rules.get(args["limit"]))
+    return _series(df, [not (_is(v, float) and v > limit) for v in df[args["_field"]]])
+
+
+@row_check("date_after", lambda spec, args: lambda row, ctx: {"limit": fmt(ctx.rules.get(args["limit"])),
+                                                               "value": fmt(row[args["_field"]])})
+def date_after(df, ctx, spec, args):
+    limit = ctx.rules.get(args["limit"])
+    return _series(df, [not hasattr(d, "year") or d > limit for d in df[args["_field"]]])
+
+
+@row_check("not_before", lambda spec, args: lambda row, ctx: {
+    "other": spec.header(args["other"]), "other_value": fmt(row[args["other"]]), "value": fmt(row[args["_field"]])})
+def not_before(df, ctx, spec, args):
+    f, o = args["_field"], args["other"]
+    return _series(df, [not (hasattr(a, "year") and hasattr(b, "year")) or a >= b for a, b in zip(df[f], df[o])])
+
+
+@row_check("date_within", lambda spec, args: lambda row, ctx: {
+    "start": fmt(ctx.rules.get(args["window"])["start"]), "end": fmt(ctx.rules.get(args["window"])["end"]),
+    "value": fmt(row[args["_field"]])})
+def date_within(df, ctx, spec, args):
+    window = ctx.rules.get(args["window"])
+    start, end = window["start"], window["end"]
+    return _series(df, [not hasattr(d, "year") or start <= d <= end for d in df[args["_field"]]])
+
+
+@functools.lru_cache(maxsize=8)
+def _any_keyword(keywords: tuple[str, ...]) -> re.Pattern | None:
+    """One pattern for 'some keyword occurs', ignoring case (one pass per cell)."""
+    return re.compile("|".join(re.escape(k.upper()) for k in keywords)) if keywords else None
+
+
+def _keyword_context(spec, args):
+    def context(row, ctx):
+        text = row[f"{args['_field']}_raw"]
+        upper = text.upper() if isinstance(text, str) else ""
+        return {"keyword": next((k for k in ctx.rules.get(args["keywords"]) if k.upper() in upper), "")}
+    return context
+
+
+@row_check("no_keyword", _keyword_context)
+def no_keyword(df, ctx, spec, args):
+    pattern = _any_keyword(tuple(ctx.rules.get(args["keywords"])))
+    if pattern is None:
+        return _series(df, [True] * len(df))
+    search = pattern.search
+    return _series(df, [not (isinstance(t, str) and search(t.upper())) for t in df[f"{args['_field']}_raw"]])
+
+
+# --- generic parts of the type checks ---------------------------------------------------
+def type_context(f) -> Callable | None:
+    if f.options:
+        options = "或".join(o.text for o in f.options)
+        return lambda row, ctx: {"options": options}
+    if f.type == "cluster":
+        def hint(row, ctx):
+            near = ctx.clusters.suggest_cluster(row[f"{f.id}_raw"])
+            return {"hint": f"（最接近的是“{near}”）" if near else ""}
+        return hint
+    return None
+
+
+def lacks(field: str) -> Callable:
+    """Passes where a row's marks (`formula` or `long`: field names, or None) lack `field`."""
+    def test(marks: pd.Series) -> pd.Series:
+        if not marks.notna().any():              # nearly always: one vectorized test for the lot
+            return pd.Series(True, index=marks.index)
+        return pd.Series([m is None or field not in m for m in marks], index=marks.index)
+    return test
+
+
+def length_context(field: str) -> Callable:
+    return lambda row, ctx: {"length": int(row["long"][field]), "limit": MAX_TEXT}
