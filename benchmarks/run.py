@@ -15,7 +15,8 @@ stated in:
   4 button       xl-addin validate ONE_300_ROW_WORKBOOK, against the import floor
                  python -c "import pandas, pandera.pandas"
 
-Targets: 3/1 <= 1.5, 2/3 >= 5, peak RSS of 3 <= 300 MB at N = 1000, 4/floor <= 1.3.
+Targets: 3/1 <= 1.3, 2/3 >= 5, peak memory of 3 <= 300 MB at N = 1000, 4/floor <= 1.15,
+on both corpus shapes (--shape city, --shape small).
 """
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-TARGETS = {"consolidate_vs_limit": ("<=", 1.5), "peer_vs_consolidate": (">=", 5.0),
-           "button_vs_import_floor": ("<=", 1.3), "consolidate_peak_mb": ("<=", 300.0)}
+TARGETS = {"consolidate_vs_limit": ("<=", 1.3), "peer_vs_consolidate": (">=", 5.0),
+           "button_vs_import_floor": ("<=", 1.15), "consolidate_peak_mb": ("<=", 300.0)}
 
 
 def build_corpus(n: int, seed: int, folder: Path, rows_per_file: int = 80) -> list[Path]:
@@ -64,6 +65,42 @@ def build_corpus(n: int, seed: int, folder: Path, rows_per_file: int = 80) -> li
             if len(paths) >= n:
                 break
     done.write_text(json.dumps({"n": n, "seed": seed}))
+    return paths
+
+
+def build_small_corpus(n: int, seed: int, folder: Path, t1: int = 15, t2: int = 5) -> list[Path]:
+    """The second shape: many small enterprises. Per workbook `t1` Table 1 enterprises of 2-6
+    equipment rows each and `t2` Table 2 enterprises, all names unique, every enterprise at or
+    above the threshold (at N = 1,000: 15,000 and 5,000 enterprises)."""
+    import random
+
+    from xl_addin.examples import CountyBook, _equity, _innovation, write_county_workbook
+    from xl_addin.reference import default_clusters
+
+    done = folder / "complete.json"
+    if done.exists():
+        return sorted(folder.glob("*.xlsx"))
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    clusters = default_clusters()
+    rng = random.Random(seed)
+    paths, used = [], set()
+    for k in range(n):
+        c = clusters.clusters[k % len(clusters.clusters)]
+        book = CountyBook(c.city, c.county)
+        for j in range(t1):
+            p = _innovation(rng, c.county, c.name, c.industry, used)
+            p.equipment = (p.equipment * 6)[:rng.randint(2, 6)]
+            while p.total < 60:
+                p.equipment[0].quantity += 1
+            p.name = f"{p.name[:-4]}{k:04d}{j:02d}{p.name[-4:]}"
+            book.table1.append(p)
+        for j in range(t2):
+            p = _equity(rng, c.city, c.county, c.name, c.industry, used)
+            p.name = f"{p.name[:-4]}{k:04d}E{j:02d}{p.name[-4:]}"
+            book.table2.append(p)
+        paths.append(write_county_workbook(book, folder / f"{k:04d}_{book.filename}", placeholders=False))
+    done.write_text(json.dumps({"n": n, "seed": seed, "shape": "small"}))
     return paths
 
 
@@ -180,6 +217,8 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--button-rows", type=int, default=300)
     ap.add_argument("--cache", type=Path, default=HERE / ".cache")
     ap.add_argument("--corpus", type=Path, help="use these workbooks instead of generating a corpus")
+    ap.add_argument("--shape", choices=["city", "small"], default="city",
+                    help="city: the demo generator's counties; small: many small enterprises")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("--skip-peer", action="store_true", help="skip the (slow) peer measurement")
     args = ap.parse_args(argv)
@@ -187,6 +226,8 @@ def main(argv: list[str] | None = None) -> dict:
     t0 = time.perf_counter()
     if args.corpus:
         files = sorted(p for p in args.corpus.rglob("*") if p.suffix in (".xlsx", ".xlsm", ".xls"))
+    elif args.shape == "small":
+        files = build_small_corpus(args.n, args.seed, args.cache / f"small_n{args.n}_s{args.seed}")
     else:
         files = build_corpus(args.n, args.seed, args.cache / f"corpus_n{args.n}_s{args.seed}")
     print(f"corpus: {len(files)} workbooks, {count_rows(files)} rows (ready in {time.perf_counter() - t0:.1f} s)",

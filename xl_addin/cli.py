@@ -219,23 +219,23 @@ def demo(out_dir, city, seed):
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="落款日期（如 2026-11-22），默认今天。")
 @click.option("--appendix/--no-appendix", default=False, help="附上未列入推荐的企业及原因（供市局存档）。")
 @rules_option
-def report(source, city, out_path, day, appendix, rules_path):
+@tables_option
+def report(source, city, out_path, day, appendix, rules_path, tables):
     """根据汇总表（SUMMARY.xlsx）或结果文件（REPORT.json）生成市级推荐报告（附件2，含附表）。"""
     from .formats.docx_report import load_data, write_report
     from .reference import default_clusters
 
-    rules = _load_rules(rules_path)
+    rules, specs = _load_rules(rules_path, tables), _specs(tables)
     city_name = default_clusters().match_city(city) if city else None
     if city and city_name is None:
         raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
-    data = load_data(source, city_name, rules)
+    data = load_data(source, city_name, rules, specs)
     city_name = city_name or data.get("city")
     if not city_name:
         raise click.UsageError("无法从数据推断设区市，请用 --city 指定。")
-    path = write_report(data, rules, city_name, out_path, day.date() if day else None, appendix)
+    path = write_report(data, rules, city_name, out_path, day.date() if day else None, appendix, specs)
     s = data["summary"]
-    _console().print(f"已生成推荐报告：{path}\n申报单位 {s['units']} 个，项目 {s['projects']} 个"
-                     f"（创新发展 {s['innovation_projects']}，股权投资 {s['equity_projects']}）")
+    _console().print(f"已生成：{path}\n申报单位 {s['units']} 个，项目 {s['projects']} 个")
 
 
 @main.command()

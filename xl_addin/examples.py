@@ -120,12 +120,12 @@ def _innovation(rng, county, cluster, industry, used) -> InnovationProject:
     category = rng.choice(["领跑者", "营收前三"])
     kinds = ["研发", "试验", "检验检测"] + (["先进生产设备"] if category == "领跑者" else [])
     items, counters = [], {}
-    for kind in sorted(rng.sample(kinds, rng.randint(1, len(kinds))), key=kinds.index):
+    for group in sorted(rng.sample(kinds, rng.randint(1, len(kinds))), key=kinds.index):
         for _ in range(rng.randint(1, 3)):
-            counters[kind] = counters.get(kind, 0) + 1
-            name, purpose = rng.choice(EQUIPMENT[kind])
-            price = round(rng.uniform(8, 260 if kind == "先进生产设备" else 120), 2)
-            items.append(Equipment(kind, counters[kind], name, purpose, rng.choice(_LOCATIONS),
+            counters[group] = counters.get(group, 0) + 1
+            name, purpose = rng.choice(EQUIPMENT[group])
+            price = round(rng.uniform(8, 260 if group == "先进生产设备" else 120), 2)
+            items.append(Equipment(group, counters[group], name, purpose, rng.choice(_LOCATIONS),
                                    price, rng.choice([1, 1, 1, 2, 3])))
     project = InnovationProject(_company(rng, county, industry, used), county, cluster, category, items)
     while project.total < 60:  # keep clean examples above the 50万 threshold
@@ -190,7 +190,7 @@ def inject_mistakes(books: list[CountyBook], clusters: ClusterList | None = None
         notes.append(f"{eq.county}：{eq.name} 股权协议签订于 2021-06-30，早于 2022-08-09")
     priced = books[-1].table1[0].equipment[0]
     priced.unit_price, priced.quantity = priced.unit_price * 10000, 1
-    notes.append(f"{books[-1].county}：{books[-1].table1[0].name} 的单价疑似按“元”填写")
+    notes.append(f"{books[-1].county}：{books[-1].table1[0].name} 的设备金额疑似按“元”填写")
     if len(books) > 2:
         dup = books[0].table1[0]
         books[2].table1.append(InnovationProject(dup.name, books[2].county,
@@ -241,7 +241,7 @@ def write_county_workbook(book: CountyBook, path: str | Path, placeholders: bool
     import openpyxl
 
     specs = specs or load_specs()
-    t1, t2 = specs["table1"], specs["table2"]
+    t1, t2 = [s for s in specs if s.report.get("project")]   # equipment, then equity
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     blocks = []

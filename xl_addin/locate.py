@@ -1,7 +1,7 @@
 """Find the declared tables in sheet grids and turn their rows into records.
 
 Officials' workbooks have any sheet name, titles and captions above the header, headers
-on two rows (a grouping cell such as 金额（万元） over 单价 and 总价), header text with odd
+on two rows (a grouping cell such as 金额（万元） over two amount columns), header text with odd
 brackets, spaces and line breaks, merged or blank enterprise cells, template placeholder
 rows, 合计 rows, notes merged across the table, and blank rows. This module knows those
 layouts (data/layout.toml) and the tables' headers (their specs), and nothing about rules.
@@ -43,7 +43,7 @@ def xl_col_to_name(col: int) -> str:
 
 
 def header_key(text: object) -> str:
-    """'所在县\n(市、区）' -> '所在县市区'; '单价（万元）' -> '单价'."""
+    """Header text without spaces, brackets, punctuation or a unit: '县\n(市、区）' -> '县市区'."""
     k = _HEADER_STRIP.sub("", unicodedata.normalize("NFKC", str(text)))
     for tail in ("万元", "元", "年月日"):
         if k.endswith(tail) and len(k) > len(tail) + 1:
@@ -59,7 +59,7 @@ def is_placeholder_text(value: object) -> bool:
 
 class HeaderIndex:
     """Header text -> field, per table spec: each table has its own aliases (申报类型 of the
-    recognition list is not 申报单位类别 of Table 1)."""
+    recognition list is not Table 1's enterprise category)."""
 
     def __init__(self, specs: Specs):
         self.specs = specs
@@ -70,7 +70,7 @@ class HeaderIndex:
                     k = header_key(alias)
                     if (spec.id, f.id) not in self.exact.setdefault(k, []):
                         self.exact[k].append((spec.id, f.id))
-        # headers with extra words (企业名称盖章, 设备名称及型号): the longest alias that starts
+        # headers with extra words (a name header with 盖章, 及型号 after it): the longest alias that starts
         # the header, found by the first character (every text cell of every sheet is tried)
         self.prefixes: dict[str, list[str]] = {}
         for alias in sorted(self.exact, key=len, reverse=True):
@@ -178,9 +178,9 @@ def classify(spec: TableSpec, values: dict[str, object], row: list[object]) -> s
     present = {f: v for f, v in values.items()
                if f != seq and v is not None and (v.strip() if type(v) is str else v == v)}
     if not present:
-        return "blank"       # nothing, or a lone 序号 of an empty template row
+        return "blank"       # nothing, or a lone row number of an empty template row
     first = _first_text(row)
-    # Only the leading cell (or the name cell) marks a 合计 row: "总计" in 设备用途 is data.
+    # Only the leading cell (or the name cell) marks a 合计 row: "总计" in a purpose is data.
     if first.startswith(TOTAL_WORDS) or key(present.get(spec.key, "")).startswith(TOTAL_WORDS):
         return "total"
     if first.startswith(NOTE_HEADS) and (len(present) <= 3 or not _has_amount(spec, present)):

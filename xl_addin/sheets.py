@@ -29,12 +29,12 @@ SUBSIDY, ISSUES, INPUTS = (OUTPUTS[k]["columns"] for k in ("subsidy", "issues", 
 class Part:
     """One table's part of the summary: its columns, body rows, merge spans and 合计."""
     spec: "TableSpec"
-    columns: list[str]          # headers, 序号 first
-    fields: list[str]           # field ids of the columns after 序号
+    columns: list[str]          # headers, the row number first
+    fields: list[str]           # field ids of the columns after the row number
     rows: list[list]            # body rows (values), then the 合计 row
     spans: list[tuple[int, int, int]]   # (first body row, last body row, column) merged down
     total: float | None
-    merged: int                 # leading columns merged per enterprise (序号 included)
+    merged: int                 # leading columns merged per enterprise (the row number included)
 
 
 def part_columns(spec: "TableSpec", province: bool = False) -> list[str]:

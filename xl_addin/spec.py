@@ -122,7 +122,7 @@ class TableSpec:
 
     @property
     def content_fields(self) -> list[Field]:
-        """Fields whose cells make a row data (a lone 序号 does not)."""
+        """Fields whose cells make a row data (a lone row number does not)."""
         return [f for f in self.fields if f.type != "seq"]
 
     def first_of(self, type_: str) -> str | None:
@@ -166,7 +166,7 @@ def parse_spec(raw: dict, path: str) -> TableSpec:
     s = _need(raw, "summary", where)
     columns = tuple(s.get("columns", [f.id for f in fields if f.official]))
     summary = Summary(s.get("sheet", raw.get("sheet", raw["id"])), s.get("part", raw.get("title", "")),
-                      s.get("number", "序号"), s.get("total", "合计"), columns,
+                      _need(s, "number", where), _need(s, "total", where), columns,
                       tuple(s.get("province_columns", columns)), frozenset(s.get("merged", [])))
     ident = _need(raw, "identify", where)
     spec = TableSpec(

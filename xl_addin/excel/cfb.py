@@ -18,7 +18,7 @@ _PER_FAT = SECTOR // 4
 @dataclass
 class _Entry:
     name: str
-    kind: int                       # 1 storage, 2 stream, 5 root
+    entry_type: int                       # 1 storage, 2 stream, 5 root
     data: bytes = b""
     children: list["_Entry"] = field(default_factory=list)
     sid: int = 0
@@ -59,7 +59,7 @@ def write_compound_file(streams: dict[str, bytes]) -> bytes:
         node = root
         *dirs, leaf = path.split("/")
         for d in dirs:
-            found = next((c for c in node.children if c.name == d and c.kind == 1), None)
+            found = next((c for c in node.children if c.name == d and c.entry_type == 1), None)
             if found is None:
                 found = _Entry(d, 1)
                 node.children.append(found)
@@ -86,7 +86,7 @@ def write_compound_file(streams: dict[str, bytes]) -> bytes:
     mini, minifat = bytearray(), []
     big = []
     for e in entries:
-        if e.kind != 2:
+        if e.entry_type != 2:
             continue
         if len(e.data) < MINI_CUTOFF:
             if not e.data:
@@ -141,9 +141,9 @@ def write_compound_file(streams: dict[str, bytes]) -> bytes:
     for e in entries:
         name = e.name.encode("utf-16-le")
         dir_bytes += struct.pack(
-            "<64sHBBIII16sIQQIQ", name, len(name) + 2, e.kind, 0 if e.red else 1,
+            "<64sHBBIII16sIQQIQ", name, len(name) + 2, e.entry_type, 0 if e.red else 1,
             e.left, e.right, e.child, bytes(16), 0, 0, 0,
-            e.start if e.kind != 1 else 0, len(e.data) if e.kind != 1 else 0)
+            e.start if e.entry_type != 1 else 0, len(e.data) if e.entry_type != 1 else 0)
     while len(dir_bytes) % SECTOR:                      # unused entries
         dir_bytes += struct.pack("<64sHBBIII16sIQQIQ", b"", 0, 0, 0, NOSTREAM, NOSTREAM, NOSTREAM,
                                  bytes(16), 0, 0, 0, 0, 0)

@@ -106,14 +106,14 @@ REFERENCES = [
 @dataclass
 class Module:
     name: str
-    kind: str            # "module", "class", "workbook" or "sheet"
+    role: str            # "module", "class", "workbook" or "sheet"
     code: str            # the body, without Attribute lines
 
     def stored_source(self) -> str:
         attrs = [f'Attribute VB_Name = "{self.name}"']
-        if self.kind in ("workbook", "sheet", "class"):
-            base = {"workbook": DOC_WORKBOOK, "sheet": DOC_SHEET, "class": CLASS_BASE}[self.kind]
-            document = self.kind != "class"
+        if self.role in ("workbook", "sheet", "class"):
+            base = {"workbook": DOC_WORKBOOK, "sheet": DOC_SHEET, "class": CLASS_BASE}[self.role]
+            document = self.role != "class"
             attrs += [f'Attribute VB_Base = "{base}"', "Attribute VB_GlobalNameSpace = False",
                       "Attribute VB_Creatable = False",
                       f"Attribute VB_PredeclaredId = {'True' if document else 'False'}",
@@ -127,11 +127,11 @@ def parse_source(name: str, text: str) -> Module:
     """A module from an exported .bas/.cls text: header and Attribute lines are dropped
     (they are regenerated), the code is kept as is."""
     lines = text.replace("\r\n", "\n").split("\n")
-    kind = "class" if lines and lines[0].startswith("VERSION 1.0 CLASS") else "module"
-    if kind == "class":
+    role = "class" if lines and lines[0].startswith("VERSION 1.0 CLASS") else "module"
+    if role == "class":
         lines = lines[lines.index("END") + 1:]
     code = [ln for ln in lines if not ln.startswith("Attribute VB_")]
-    return Module(name, kind, "\n".join(code))
+    return Module(name, role, "\n".join(code))
 
 
 def _rec(rid: int, data: bytes) -> bytes:
@@ -163,7 +163,7 @@ def _dir_stream(modules: list[Module], codepage: int, project_name: str) -> byte
         d += _rec(0x31, struct.pack("<I", 0))                   # source starts at offset 0
         d += _rec(0x1E, struct.pack("<I", 0))
         d += _rec(0x2C, struct.pack("<H", 0xFFFF))
-        d += _rec(0x21 if m.kind == "module" else 0x22, b"")
+        d += _rec(0x21 if m.role == "module" else 0x22, b"")
         d += _rec(0x2B, b"")
     d += _rec(0x10, b"")
     return bytes(d)
@@ -175,10 +175,10 @@ NOT_PROTECTED, NO_PASSWORD, VISIBLE = bytes(4), bytes(1), b"\xff"
 def _project_stream(modules: list[Module], project_id: str, seed: bytes) -> bytes:
     lines = [f'ID="{project_id}"']
     for m in modules:
-        if m.kind in ("workbook", "sheet"):
+        if m.role in ("workbook", "sheet"):
             lines.append(f"Document={m.name}/&H00000000")
         else:
-            lines.append(f"{'Class' if m.kind == 'class' else 'Module'}={m.name}")
+            lines.append(f"{'Class' if m.role == 'class' else 'Module'}={m.name}")
     lines += ['Name="VBAProject"', 'HelpContextID="0"', 'VersionCompatible32="393222000"',
               f'CMG="{encrypt(NOT_PROTECTED, project_id, seed[0])}"',
               f'DPB="{encrypt(NO_PASSWORD, project_id, seed[1])}"',

@@ -183,8 +183,7 @@ class _Book:
         choices of each dropdown field of the tables."""
         ws = self.wb.add_worksheet("集群名单")
         choices = self.choices
-        heads = ["序号", "设区市", "县（市、区）", "集群名称", "产业类别", "", "县（市、区）（下拉用）",
-                 "设区市（下拉用）", *(f"{h}（下拉用）" for h in choices)]
+        heads = [*sheets.OUTPUTS["clusters"]["columns"], *(f"{h}（下拉用）" for h in choices)]
         for c, h in enumerate(heads):
             if h:
                 ws.write_string(0, c, h, self.f["head"])

@@ -83,8 +83,10 @@ def build_report(data: dict, rules: Rules, city: str, day: dt.date, appendix: bo
                  specs: Specs | None = None) -> Document:
     specs = specs or load_specs()
     present = _tables(data, specs)
-    projects = [s for s in present if s.report.get("project")]
     others = [s for s in present if not s.report.get("project") and data[s.id]["enterprises"]]
+    projects = [s for s in present if s.report.get("project")]
+    if others and not any(data[s.id]["enterprises"] for s in projects):
+        projects = []          # another programme's list alone: no cultivation report around it
     org, we = organisation(city)
     doc = Document()
     first = doc.sections[0]

@@ -92,10 +92,10 @@ def read_workbook(path: str | Path) -> WorkbookData:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
             raise ReadError("file_too_large", f"{size / 1024 / 1024:.0f} MB，超过 {MAX_FILE_BYTES // 1024 // 1024} MB")
-        kind = sniff(path)
+        container = sniff(path)
     except OSError as exc:
         raise ReadError("file_unreadable", f"打不开文件（{exc.strerror or exc}）") from exc
-    if kind == "zip":
+    if container == "zip":
         from .xlsx_reader import read_xlsx
         return read_xlsx(path)
     from .xls_reader import read_xls

@@ -154,15 +154,15 @@ def a4_landscape(ws, first_header: int, last_header: int | None = None) -> None:
 
 
 def _widths(p: "sheets.Part") -> list[float]:
-    out = [6.0]
-    headers = p.columns[1:]
+    """The spec's width of a column, else its text's (header and the first 2,000 rows), 8 to 24."""
+    out = []
     sample = p.rows[:2000]
-    for c, (f, head) in enumerate(zip(p.fields, headers), start=1):
-        width = p.spec.field(f).width
+    for c, head in enumerate(p.columns):
+        width = p.spec.field(p.fields[c - 1]).width if c else None
         if width:
             out.append(float(width))
             continue
-        longest = max([text_width(head)] + [text_width(r[c] if isinstance(r[c], str) else "") for r in sample])
+        longest = max([text_width(head)] + [text_width(r[c] or "") for r in sample[:-1]])
         out.append(min(max(longest + 2, 8), 24))
     return out
 
@@ -279,7 +279,7 @@ def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None
         ws.write_string(r, 0, f"{report.city or ''}未报送的县（市、区）（依据可申报集群名单）", w.f["part"])
         label = "县（市、区）"
     r += 1
-    w.cell(ws, r, 0, "序号", "head")
+    w.cell(ws, r, 0, out["missing_columns"][0], "head")
     w.cell(ws, r, 1, label, "head")
     if not missing:
         w.cell(ws, r + 1, 1, "无")

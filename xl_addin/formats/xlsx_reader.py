@@ -184,13 +184,13 @@ def _side_scan(data: bytes, percent_styles: set[bytes]):
         if not ref:
             continue
         rc = (int(ref.group(2)) - 1, _col(ref.group(1)))
-        kind = _TYPE.search(attrs)
-        kind = kind.group(1) if kind else b"n"
+        typed = _TYPE.search(attrs)
+        cell_type = typed.group(1) if typed else b"n"
         style = _STYLE.search(attrs)
         v = _VALUE.search(body) if body else None
-        if style and style.group(1) in percent_styles and kind == b"n" and v:
+        if style and style.group(1) in percent_styles and cell_type == b"n" and v:
             percent.add(rc)
-        if kind == b"e" and v:
+        if cell_type == b"e" and v:
             values[rc] = html.unescape(v.group(1).decode("utf-8", "replace"))
         f = _FORMULA.search(body) if body else None
         if f and (v is None or not v.group(1).strip()):
