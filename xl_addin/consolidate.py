@@ -166,6 +166,14 @@ class OfficialRow(Mapping):
     def __len__(self) -> int:
         return len(self._index)
 
+    def get(self, header: str, default=None):       # Mapping's own get goes through an exception
+        i = self._index.get(header)
+        return default if i is None else self._values[i]
+
+    def take(self, headers: list[str]) -> list:
+        """The values of `headers` (None where the row has none), in one call per row."""
+        return [self._values[i] if i is not None else None for i in map(self._index.get, headers)]
+
     def __repr__(self) -> str:
         return f"OfficialRow({dict(self)!r})"
 

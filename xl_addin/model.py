@@ -103,9 +103,9 @@ class Report:
     def warnings(self) -> list[Issue]:
         return [i for i in self.issues if i.severity == WARNING]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, items: bool = True) -> dict[str, Any]:
         out = {"inputs": [i.to_dict() for i in self.inputs], "issues": [i.to_dict() for i in self.issues]}
-        out.update({kind: self._table(kind) for kind in self.tables})
+        out.update({kind: self._table(kind) if items else self.tables[kind] for kind in self.tables})
         out.update({"summary": self.summary, "excluded": self.excluded, "city": self.city})
         if self.checks_skipped:
             out["checks_skipped"] = self.checks_skipped

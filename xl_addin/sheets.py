@@ -59,13 +59,16 @@ def _part(spec: "TableSpec", blocks: list[tuple[list, object]], province: bool) 
     while nblock < len(fields) and fields[nblock] in spec.summary.merged:
         nblock += 1
     headers = [spec.header(f) for f in fields]
+    rest = headers[nblock:]
     rows, spans = [], []
     total = 0.0
     for no, (items, base) in enumerate(blocks, start=1):
         first = len(rows)
         block = [no] + [items[0].get(h) if items else None for h in headers[:nblock]]
+        under = [None] * (nblock + 1)
         for k, item in enumerate(items):
-            rows.append((block if k == 0 else [None] * (nblock + 1)) + [item.get(h) for h in headers[nblock:]])
+            values = item.take(rest) if hasattr(item, "take") else [item.get(h) for h in rest]
+            rows.append((block if k == 0 else under.copy()) + values)
         if len(items) > 1:
             spans += [(first, len(rows) - 1, c) for c in range(nblock + 1)]
         total += float(base or 0)
