@@ -189,6 +189,11 @@ def _output_columns(spec: TableSpec, df: pd.DataFrame) -> dict[str, list]:
             out[f.id] = raw
         elif f.type in ("amount", "percent"):
             out[f.id] = [v if type(v) is float else None for v in values]
+        elif f.options:
+            texts = {o.value: o.text for o in f.options}
+            out[f.id] = [texts.get(v) or r for v, r in zip(values, raw)]
+        elif f.type in ("county", "city", "cluster", "code", "phone"):
+            out[f.id] = [v if type(v) is str else r for v, r in zip(values, raw)]
         else:
             out[f.id] = [output_value(f, v, r) for v, r in zip(values, raw)]
     return out
@@ -207,8 +212,10 @@ def _enterprises(df: pd.DataFrame, spec: TableSpec, rules: Rules, clusters: Clus
     out = []
     for rows in _positions(col["input"], col["_key"]).values():
         first = rows[0]
-        values = {f.id: _first(col[f.id], rows) if f.inherited else col[f.id][first] for f in fields}
-        values = {k: (None if v is UNREADABLE else v) for k, v in values.items()}
+        # the block's cells: its first row's (locate has carried them down the block)
+        values = {f.id: col[f.id][first] for f in fields}
+        if UNREADABLE in values.values():
+            values = {k: (None if v is UNREADABLE else v) for k, v in values.items()}
         ent = Enterprise(spec.id, col[f"{spec.key}_raw"][first], values, col["path"][first], [official[j] for j in rows])
         if amount:
             total = totals.get((col["input"][first], col["_key"][first]))
@@ -221,10 +228,6 @@ def _enterprises(df: pd.DataFrame, spec: TableSpec, rules: Rules, clusters: Clus
     # County in cluster-list order, then input order, then position in the input.
     order = {id(e): (rank.get(e.county, len(rank)), i) for i, e in enumerate(out)}
     return sorted(out, key=lambda e: order[id(e)])
-
-
-def _first(values: list, rows: list[int]):
-    return next((values[j] for j in rows if values[j] is not None and values[j] is not UNREADABLE), None)
 
 
 def _json_value(v):

@@ -97,9 +97,14 @@ def schema(spec: TableSpec, df: pd.DataFrame, ctx: Ctx, severity: str) -> pa.Dat
         fn, args = lib.ROW_CHECKS[c.fn], {**c.args, "_field": c.field}
         mask = fn.passes(df, ctx, spec, args)
         add(c.field, Rule(c.code, c.field, fn.context(spec, args)), lambda s, m=mask: m, ignore_na=False)
-    for f in spec.fields:        # text as typed: formula-looking and over-long cells (warnings)
-        add("formula", Rule("formula_text", f.id), lib.lacks(f.id), ignore_na=False)
-        add("long", Rule("text_truncated", f.id, lib.length_context(f.id)), lib.lacks(f.id), ignore_na=False)
+    # text as typed: formula-looking and over-long cells (warnings); ingest marks them per row,
+    # and a frame with no mark at all (nearly always) needs none of these checks
+    marked = {c: df[c].notna().any() for c in ("formula", "long")}
+    for f in spec.fields:
+        if marked["formula"]:
+            add("formula", Rule("formula_text", f.id), lib.lacks(f.id), ignore_na=False)
+        if marked["long"]:
+            add("long", Rule("text_truncated", f.id, lib.length_context(f.id)), lib.lacks(f.id), ignore_na=False)
     return pa.DataFrameSchema({c: pa.Column(nullable=True, checks=cs) for c, cs in columns.items()},
                               name=f"{spec.id}:{severity}")
 

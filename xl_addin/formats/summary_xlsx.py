@@ -321,35 +321,111 @@ REPORT_SHEET = "_xl_addin"      # hidden: the run's REPORT.json, for `xl-addin r
 REPORT_CHUNK = 30000             # characters per cell (Excel's limit is 32,767)
 
 
+SPLIT_FROM = 20_000      # rows of the first part from which the summary is written as two workbooks at once
+
+
+@dataclass
+class _Summary:
+    report: Report
+    clusters: ClusterList
+    title: str
+    caption: str
+    province: bool
+    out_dir: Path
+    parts: list          # (spec, sheets.Part) in sheet order
+
+
 def write_summary(report: Report, path: str | Path, clusters: ClusterList | None = None,
                   title: str = "2026年度河北省特色产业集群“领跑者”企业培育推荐项目汇总表",
-                  engine: str | None = None) -> Path:
+                  engine: str | None = None, split: bool | None = None) -> Path:
     """The summary workbook: each table's official part, then 补助测算, 问题清单 and 报送情况,
-    and the run's own result (REPORT.json, compressed) on a very hidden sheet."""
-    from .xlsx_engine import engine_name, open_workbook
+    and the run's own result (REPORT.json, compressed) on a hidden sheet. split: write the
+    first part and the other sheets as two workbooks at once, then join them (None: when the
+    first part is large; see _write_split)."""
+    from .xlsx_engine import engine_name
 
     path = Path(path)
-    clusters = clusters or default_clusters()
     province = len(cities_of(report)) > 1
     who = "河北省" if province else f"{report.city}市" if report.city else ""
     caption = f"填报单位：{who}工业和信息化局" if who and not province else "汇总范围：各设区市（含定州、辛集）"
+    parts = [(spec, sheets.part(spec, report.enterprises[spec.id], province)) for spec in report.specs
+             if report.enterprises[spec.id] or spec.report.get("project")]
+    summary = _Summary(report, clusters or default_clusters(), title, caption, province, path.parent, parts)
     engine = engine or engine_name()
+    if split is None:
+        split = bool(parts) and len(parts[0][1].rows) >= SPLIT_FROM
     with atomic_path(path) as tmp, collector_paused():
-        wb = open_workbook(tmp, engine)
-        wb.set_properties({"title": title, "author": "xl_addin", "created": _created()})
-        w = _Writer(wb)
-        for spec in report.specs:
-            ents = report.enterprises[spec.id]
-            if ents or spec.report.get("project"):
-                part = sheets.part(spec, ents, province)
-                _part(w, wb.add_worksheet(spec.summary.sheet, row_order=True), title, caption, part)
-        if any(s.enterprise.get("subsidy") for s in report.specs):
-            _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), report)
-        _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), report, path.parent)
-        _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), report, clusters)
-        _report_sheet(wb.add_worksheet(REPORT_SHEET, row_order=True), report)
-        wb.close()
+        if not (split and engine == "rust" and _write_split(summary, tmp)):
+            _write(summary, tmp, engine)
     return path
+
+
+def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, only_first: bool = False):
+    """The summary workbook; the first part holds its first `first_upto` body rows (all:
+    None). only_first: that sheet alone, and the workbook is returned unclosed."""
+    from .xlsx_engine import open_workbook
+
+    wb = open_workbook(path, engine)
+    wb.set_properties({"title": s.title, "author": "xl_addin", "created": _created()})
+    w = _Writer(wb)
+    for n, (spec, part) in enumerate(s.parts):
+        if n == 0 and first_upto is not None:
+            part = sheets.Part(part.spec, part.columns, part.fields, part.rows[:first_upto] + part.rows[-1:],
+                               [x for x in part.spans if x[1] < first_upto], part.total, part.merged)
+        _part(w, wb.add_worksheet(spec.summary.sheet, row_order=True), s.title, s.caption, part)
+        if only_first:
+            return wb
+    if any(spec.enterprise.get("subsidy") for spec in s.report.specs):
+        _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), s.report)
+    _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), s.report, s.out_dir)
+    _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), s.report, s.clusters)
+    _report_sheet(wb.add_worksheet(REPORT_SHEET, row_order=True), s.report)
+    wb.close()
+    return None
+
+
+def _write_split(s: _Summary, path: Path) -> bool:
+    """Write the summary as two workbooks at once; False (a file to overwrite) when their
+    styles disagree, and the caller writes it as one. Most of the writer's time is
+    compressing, which the Rust binding and zlib do without holding Python's lock: so the
+    first part, the bulk of a province's summary, is written as a workbook of its own, closed
+    and copied (with its merges) into the summary file in a thread, while this thread writes
+    the whole workbook with that part cut after its first enterprise; its other parts follow
+    (a package's parts are found by name, in any order). Styles are numbered in order of
+    first use, and both first sheets start alike, so the numbers agree; this is checked, not
+    assumed. Measured at N = 1,000: the summary in 1.9 s against 2.7 s written as one."""
+    import zipfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .xlsx_engine import copy_part, new_package, styles_extend
+
+    first = s.parts[0][1]
+    cut = next((a + 1 for a, b, c in first.spans if c == 0 and a == 0 and b > 0), 1)
+    cut = next((b + 1 for a, b, c in first.spans if c == 0 and a == 0), cut)
+    rest, alone = path.with_name(path.name + ".rest"), path.with_name(path.name + ".part1")
+    sheet = "xl/worksheets/sheet1.xml"
+    try:
+        book = _write(s, alone, "rust", only_first=True)
+        with new_package(path) as out:
+            def first_into_summary() -> None:
+                merges = book.close(add_merges_now=False)
+                with zipfile.ZipFile(alone) as src:
+                    copy_part(src, sheet, out, merges.get(sheet))
+
+            with ThreadPoolExecutor(1) as pool:
+                done = pool.submit(first_into_summary)
+                _write(s, rest, "rust", first_upto=cut)
+                done.result()
+            if not styles_extend(rest, alone):
+                return False
+            with zipfile.ZipFile(rest) as src:
+                for info in src.infolist():
+                    if info.filename != sheet:
+                        copy_part(src, info.filename, out)
+        return True
+    finally:
+        for f in (rest, alone):
+            f.unlink(missing_ok=True)
 
 
 def _report_sheet(ws, report: Report) -> None:
