@@ -180,6 +180,8 @@ def no_keyword(df, ctx, spec, args):
 
 # --- generic parts of the type checks ---------------------------------------------------
 def type_context(f) -> Callable | None:
+    if f.type == "industry":
+        return lambda row, ctx: {"options": "、".join(ctx.clusters.industries)}
     if f.options:
         options = "或".join(o.text for o in f.options)
         return lambda row, ctx: {"options": options}
@@ -202,3 +204,72 @@ def lacks(field: str) -> Callable:
 
 def length_context(field: str) -> Callable:
     return lambda row, ctx: {"length": int(row["long"][field]), "limit": MAX_TEXT}
+
+
+# --- conditional and condition checks ---------------------------------------------------
+def _applies(df, args) -> list[bool]:
+    """Rows a check applies to: all, or those whose `only` field holds `value`."""
+    if "only" not in args:
+        return [True] * len(df)
+    return [v == args["value"] for v in df[args["only"]]]
+
+
+@row_check("required_when")
+def required_when(df, ctx, spec, args):
+    """The field is required on rows whose `other` field holds `value` (the special condition of a recognition row)."""
+    return _series(df, [o != args["value"] or raw is not None for o, raw in zip(df[args["other"]], df[f"{args['_field']}_raw"])])
+
+
+def _industry_context(spec, args):
+    def context(row, ctx):
+        cl = row[args["cluster"]]
+        found = next((c for c in ctx.clusters.clusters if c.name == cl), None)
+        return {"cluster": cl, "expected": found.industry if found else ""}
+    return context
+
+
+@row_check("industry_of_cluster", _industry_context)
+def industry_of_cluster(df, ctx, spec, args):
+    """When the cluster is given, the industry is the cluster's own (the list's 行业 column)."""
+    industry_of = {c.name: c.industry for c in ctx.clusters.clusters}
+    return _series(df, [not (isinstance(i, str) and isinstance(c, str)) or industry_of.get(c) == i
+                        for i, c in zip(df[args["_field"]], df[args["cluster"]])])
+
+
+def _ratio_limit(ctx, args, industry) -> tuple[float, str]:
+    lower = set(ctx.rules.get(args["lower_for"])) if "lower_for" in args else set()
+    if industry in lower:
+        return float(ctx.rules.get(args["lower_limit"])), f"{industry}等传统行业可放宽到{fmt(float(ctx.rules.get(args['lower_limit'])))}%"
+    return float(ctx.rules.get(args["limit"])), "002 第七条（一）3"
+
+
+@row_check("ratio_at_least", lambda spec, args: lambda row, ctx: dict(zip(
+    ("limit", "basis"), (lambda lim: (fmt(lim[0]), lim[1]))(_ratio_limit(ctx, args, row[args["industry"]]))),
+    value=fmt(row[args["_field"]])))
+def ratio_at_least(df, ctx, spec, args):
+    """A percentage at least the rules' limit (a lower one for the listed industries)."""
+    out = []
+    for applies, v, industry in zip(_applies(df, args), df[args["_field"]], df[args["industry"]]):
+        out.append(not applies or type(v) is not float or v >= _ratio_limit(ctx, args, industry)[0] - 1e-9)
+    return _series(df, out)
+
+
+@row_check("count_at_least", lambda spec, args: lambda row, ctx: {
+    "limit": fmt(ctx.rules.get(args["limit"])), "value": fmt(row[args["_field"]])})
+def count_at_least(df, ctx, spec, args):
+    limit = float(ctx.rules.get(args["limit"]))
+    return _series(df, [not applies or type(v) is not float or v >= limit
+                        for applies, v in zip(_applies(df, args), df[args["_field"]])])
+
+
+@row_check("in_ledger_list")
+def in_ledger_list(df, ctx, spec, args):
+    """The enterprise is on a list of the ledger (the cultivation pool); None when the run has
+    no ledger with that list: the check is skipped, and the run says so."""
+    ledger = ctx.ledger
+    if ledger is None or not ledger.has_list(args["list"]):
+        return None
+    names = df[f"{args['_field']}_raw"].tolist()
+    codes = df[args["code_field"]].tolist() if args.get("code_field") else [None] * len(df)
+    return _series(df, [not applies or ledger.on_list(args["list"], n, c if isinstance(c, str) else None)
+                        for applies, n, c in zip(_applies(df, args), names, codes)])

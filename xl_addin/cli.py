@@ -39,8 +39,8 @@ def _run(inputs, rules_path, city=None, tables=()):
     from .machinery import start
     from .reference import default_clusters
 
-    specs = _specs(tables)
     rules = _load_rules(rules_path, tables)
+    specs = _specs(tables).bind(rules)          # the workers read with the round's choices
     paths = expand_inputs(list(inputs))
     if not paths:
         raise click.UsageError("没有找到要处理的 Excel 文件（.xlsx/.xlsm/.xls）。请检查路径。")

@@ -35,6 +35,7 @@ class Enterprise:
     source: str
     rows: list[Mapping] = field(default_factory=list)    # official header -> value, in source order
     estimate: subsidy.Estimate | None = None
+    row: int = 0                                          # its first row in the source sheet
 
     county = property(lambda self: self.values.get("county"))
     city = property(lambda self: self.values.get("city"))
@@ -76,8 +77,17 @@ def _row_issues(df: pd.DataFrame, spec: TableSpec, located: list[Located], ctx: 
         context = rule.context(row, ctx) if rule.context else {}
         value = context.pop("value", None) if "value" in context else row[f"{rule.field}_raw"]
         issues.append(Issue(row["path"], row["sheet"], src_row, spec.header(rule.field), rule.code,
-                            table.cell(rule.field, src_row), None if value is None else str(value), context))
+                            _cell(spec, table, rule.field, src_row), None if value is None else str(value), context))
     return excluded
+
+
+def _cell(spec: TableSpec, table, field_id: str, row: int) -> str | None:
+    """The cell an issue points at; for a value computed from others, the first of those."""
+    cell = table.cell(field_id, row)
+    derive = spec.field(field_id).derive
+    if cell is None and derive:
+        cell = table.cell(derive["numerator"], row) or table.cell(derive["denominator"], row)
+    return cell
 
 
 def _positions(*keys: list) -> dict[tuple, list[int]]:
@@ -132,7 +142,25 @@ def _enterprise_issues(df: pd.DataFrame, spec: TableSpec, excluded: set, located
     for c in spec.enterprise_checks:
         if c.fn == "unique_across_inputs":
             _duplicates(groups, col, c, issue)
+        elif c.fn == "unique_code":
+            _same_code(groups, col, c, issue, path)
     return dropped
+
+
+def _same_code(groups: dict, col: dict, c, issue, path: list) -> None:
+    """One code (a credit code) on two enterprises, in one input or two: an error on each."""
+    by_code: dict[str, list[tuple]] = {}
+    for group, rows in groups.items():
+        code = next((col[c.field][j] for j in rows if isinstance(col[c.field][j], str)), None)
+        if code:
+            by_code.setdefault(code, []).append((group, rows))
+    for entries in by_code.values():
+        if len(entries) < 2:
+            continue
+        for group, rows in entries:
+            others = "、".join(dict.fromkeys(f"{Path(path[r[0]]).name}（{col[f'{c.field}_raw'][r[0]]}）"
+                                            for g, r in entries if g != group))
+            issue(rows, c.field, c.code, {"others": others})
 
 
 def _duplicates(groups: dict, col: dict, c, issue) -> None:
@@ -206,7 +234,7 @@ def _enterprises(df: pd.DataFrame, spec: TableSpec, rules: Rules, clusters: Clus
     headers = [f.header for f in fields]
     index = {h: i for i, h in enumerate(headers)}
     official = [OfficialRow(index, values) for values in zip(*(outputs[f.id] for f in fields))] if len(df) else []
-    col = {c: df[c].tolist() for c in ("input", "_key", "path", f"{spec.key}_raw", *(f.id for f in fields))}
+    col = {c: df[c].tolist() for c in ("input", "_key", "path", "row", f"{spec.key}_raw", *(f.id for f in fields))}
     scheme, amount = spec.enterprise.get("subsidy"), spec.amount
     dates = spec.enterprise.get("dates")
     out = []
@@ -216,7 +244,8 @@ def _enterprises(df: pd.DataFrame, spec: TableSpec, rules: Rules, clusters: Clus
         values = {f.id: col[f.id][first] for f in fields}
         if UNREADABLE in values.values():
             values = {k: (None if v is UNREADABLE else v) for k, v in values.items()}
-        ent = Enterprise(spec.id, col[f"{spec.key}_raw"][first], values, col["path"][first], [official[j] for j in rows])
+        ent = Enterprise(spec.id, col[f"{spec.key}_raw"][first], values, col["path"][first], [official[j] for j in rows],
+                         row=col["row"][first])
         if amount:
             total = totals.get((col["input"][first], col["_key"][first]))
             amounts = [total] if total is not None else [col[amount][j] for j in rows]
@@ -248,6 +277,10 @@ def _table_json(spec: TableSpec, ents: list[Enterprise]) -> dict:
         d["source"] = e.source                                  # items: Report.to_dict
         items.append(d)
     out: dict = {"enterprises": items}
+    counts = spec.report.get("counts")
+    if counts:
+        values = [o.value for o in spec.field(counts).options]
+        out["counts"] = {v: sum(e.values.get(counts) == v for e in ents) for v in values}
     if spec.amount:
         out["total"] = float(sum((e.estimate.base for e in ents), subsidy.Decimal(0)))
         out["subsidy"] = float(sum((e.estimate.result for e in ents), subsidy.Decimal(0)))
@@ -285,20 +318,22 @@ def _excluded(specs: Specs, frames: dict[str, pd.DataFrame], issues: list[Issue]
 def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterList | None = None,
         city: str | None = None, progress: Progress | None = None,
         books: dict[str, WorkbookData] | None = None, started: Started | None = None,
-        specs: Specs | None = None) -> Report:
+        specs: Specs | None = None, ledger=None) -> Report:
     """Consolidate workbook files (`inputs`) and already-read books (`books`, label -> data,
     e.g. the sheets of the open master workbook, passed by the Excel buttons). `started`:
-    the same files already handed to workers by machinery.start."""
+    the same files already handed to workers by machinery.start. `ledger`: the lists and
+    earlier rounds the eligibility checks need (checks that need one are skipped without)."""
     specs = specs or load_specs()
+    rules = rules or load_rules(specs=specs)
     with collector_paused():
-        return _run(inputs, rules or load_rules(specs=specs), clusters or default_clusters(), city, progress,
-                    books or {}, started, specs)
+        return _run(inputs, rules, clusters or default_clusters(), city, progress, books or {}, started,
+                    specs.bind(rules), ledger)
 
 
 def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: str | None,
          progress: Progress | None, books: dict[str, WorkbookData], started: Started | None,
-         specs: Specs) -> Report:
-    ctx = Ctx(rules, clusters)
+         specs: Specs, ledger) -> Report:
+    ctx = Ctx(rules, clusters, ledger)
     # inputs the caller expanded already, to start the workers, are not looked up again
     given = [str(p) for p in inputs]
     paths = (given if started is not None and given == started.paths else expand_inputs(inputs)) + list(books)
@@ -360,6 +395,7 @@ def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: st
     report.enterprises = accepted
     report.item_columns = {s.id: [f.header for f in s.official if f.type != "seq"] for s in specs}
     report.excluded = _excluded(specs, frames, issues)
+    report.checks_skipped = ctx.skipped
     return report
 
 

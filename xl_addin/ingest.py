@@ -136,8 +136,10 @@ def frame_columns(spec: TableSpec, located: list[Located], clusters: ClusterList
         cols[f"{f.id}_row"] = [rec.rows.get(f.id, rec.row) for rec in records]
     percent = {f.id: [f.id in rec.percent for rec in records] for f in spec.fields if f.type == "percent"}
     # a field that reads another's value (a cluster its county's, a default city) comes after it
-    for f in sorted(spec.fields, key=lambda f: bool(f.default_from) or f.type == "cluster"):
+    for f in sorted(spec.fields, key=lambda f: bool(f.default_from or f.derive) or f.type == "cluster"):
         cols[f.id] = _read_field(spec, f, values[f.id], cols, clusters, percent.get(f.id))
+        if f.derive:
+            cols[f.id] = _derived(f, cols)
     cols["_key"] = [nz.key(v) or None for v in values[spec.key]]
     return cols
 
@@ -171,6 +173,8 @@ def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterL
         return _read(lambda v: nz.choice(v, f.options, f.match), values, raw)
     if t == "county":
         return _read(clusters.match_county, values, raw)
+    if t == "industry":
+        return _read(clusters.match_industry, values, raw)
     if t == "city":
         out = _read(clusters.match_city, values, raw)
         if f.default_from:
@@ -187,6 +191,15 @@ def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterL
         return [None if r is None else m.name if m else UNREADABLE for m, r in zip(matched, raw)]
     from . import codes        # code, phone, integer: the optional columns' readers
     return _read(codes.reader(t), values, raw)
+
+
+def _derived(f, cols: dict) -> list:
+    """A computed field's value where the row leaves it blank: the ratio of two amounts, in %."""
+    if f.derive.get("fn") != "ratio":
+        raise ValueError(f"unknown derivation {f.derive}")
+    num, den = cols[f.derive["numerator"]], cols[f.derive["denominator"]]
+    return [v if v is not None else round(n / d * 100, 2) if type(n) is float and type(d) is float and d > 0
+            else None for v, n, d in zip(cols[f.id], num, den)]
 
 
 def _or_unreadable(value):

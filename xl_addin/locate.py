@@ -58,7 +58,7 @@ def is_placeholder_text(value: object) -> bool:
 
 
 class HeaderIndex:
-    """Header text -> field, per table spec: each table has its own aliases (申报类型 of the
+    """Header text -> field, per table spec: each table has its own aliases (the application type of the
     recognition list is not Table 1's enterprise category)."""
 
     def __init__(self, specs: Specs):

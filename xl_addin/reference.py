@@ -66,6 +66,21 @@ class ClusterList:
                 index.setdefault(stem, county)
         return index
 
+    @cached_property
+    def industries(self) -> list[str]:
+        """The industry names of the list (装备制造, 食品, 钢铁 …), in list order."""
+        return list(dict.fromkeys(c.industry for c in self.clusters))
+
+    def match_industry(self, text: object) -> str | None:
+        """An industry of the list from what officials type: 食品, 食品业, 食品行业, 食品工业."""
+        k = key(text)
+        if k in self.industries:
+            return k
+        for tail in ("行业", "工业", "产业", "业"):
+            if k.endswith(tail) and k[: -len(tail)] in self.industries:
+                return k[: -len(tail)]
+        return None
+
     def counties_of(self, city: str) -> list[str]:
         return [c for c in self.counties if self.county_city[c] == city]
 

@@ -35,6 +35,11 @@ class Part:
     spans: list[tuple[int, int, int]]   # (first body row, last body row, column) merged down
     total: float | None
     merged: int                 # leading columns merged per enterprise (the row number included)
+    has_total: bool = True      # the last row is the 合计 row
+
+    @property
+    def body(self) -> list[list]:
+        return self.rows[:-1] if self.has_total else self.rows
 
 
 def part_columns(spec: "TableSpec", province: bool = False) -> list[str]:
@@ -73,8 +78,55 @@ def _part(spec: "TableSpec", blocks: list[tuple[list, object]], province: bool) 
             spans += [(first, len(rows) - 1, c) for c in range(nblock + 1)]
         total += float(base or 0)
     total = round(total, 2) if spec.amount else None
-    rows.append([spec.summary.total] + [total if f == spec.amount else None for f in fields])
-    return Part(spec, [spec.summary.number] + headers, fields, rows, spans, total, nblock + 1)
+    if not spec.summary.no_total:
+        rows.append([spec.summary.total] + [total if f == spec.amount else None for f in fields])
+    return Part(spec, [spec.summary.number] + headers, fields, rows, spans, total, nblock + 1,
+                not spec.summary.no_total)
+
+
+def shown(report: Report) -> list["TableSpec"]:
+    """The tables a summary shows: those with accepted enterprises; the cultivation parts (附表
+    一 and 二) always, unless the run holds only another programme's list."""
+    ents = report.enterprises
+    others = [s for s in report.specs if not s.report.get("project") and ents[s.id]]
+    projects = [s for s in report.specs if s.report.get("project")]
+    if others and not any(ents[s.id] for s in projects):
+        projects = []
+    return [s for s in report.specs if s in projects or s in others]
+
+
+def part_title(spec: "TableSpec", city: str | None) -> str:
+    """The part's heading ({city} filled in: XXX市推荐…汇总表)."""
+    return spec.summary.part.format(city=city or "XX")
+
+
+def sheet_title(spec: "TableSpec", round_title: str, city: str | None) -> str:
+    """A part sheet's title: the table's own ({city} filled in), else the round's summary title."""
+    return spec.summary.title.format(city=city or "XX") if spec.summary.title else round_title
+
+
+def conditions(report: Report, spec: "TableSpec") -> tuple[list[str], list[list]]:
+    """The 条件核对 rows of a table: its condition columns, then one verdict per condition."""
+    conf = spec.conditions
+    fields = conf["columns"]
+    cols = [spec.summary.number] + [spec.header(f) for f in fields] + [v["label"] for v in conf["verdicts"]]
+    flagged = {(i.path, i.row, i.code) for i in report.issues}
+    rows = []
+    for no, ent in enumerate(report.enterprises[spec.id], start=1):
+        item = ent.rows[0]
+        row = [no] + [item.get(spec.header(f)) for f in fields]
+        for v in conf["verdicts"]:
+            value = item.get(spec.header(v["field"]))
+            if v["code"] in report.checks_skipped:
+                row.append("未核对（未导入名单）")
+            elif (ent.source, ent.row, v["code"]) in flagged:
+                row.append("不符合")
+            elif value is None:
+                row.append("未填写")
+            else:
+                row.append("符合")
+        rows.append(row)
+    return cols, rows
 
 
 def subsidy_rows(report: Report) -> list[list]:

@@ -22,7 +22,7 @@ else:  # pragma: no cover
 
 TABLES_ENV = "XL_ADDIN_TABLES"      # a folder of extra table specs (os.pathsep-separated)
 TYPES = {"seq", "name", "text", "amount", "percent", "date", "enum", "county", "city", "cluster",
-         "code", "phone", "integer"}
+         "industry", "code", "phone", "integer"}
 NUMBER_FORMATS = {"amount": "0.00", "percent": "0.00", "date": "yyyy-mm-dd", "integer": "0"}
 
 
@@ -54,6 +54,9 @@ class Field:
     match: str = "contains"       # enum: contains | prefix
     output: str = "value"         # value (canonical, else as typed) | raw (as typed)
     default_from: str | None = None
+    options_from: str | None = None   # a rules entry listing the choices (the round's directions)
+    derive: dict | None = None        # computed when blank: {fn = "ratio", numerator, denominator}
+    zero_allowed: bool = False        # percent: 0 is a valid value (a share of 0 % is not)
 
     @property
     def numeric(self) -> bool:
@@ -77,6 +80,8 @@ class Summary:
     columns: tuple[str, ...]
     province_columns: tuple[str, ...]
     merged: frozenset[str]
+    title: str | None = None      # the sheet's own title ({city}), instead of the round's
+    no_total: bool = False        # a list without a 合计 row
 
 
 @dataclass(frozen=True)
@@ -97,6 +102,7 @@ class TableSpec:
     checks: tuple[Check, ...] = ()
     enterprise_checks: tuple[Check, ...] = ()
     path: str = ""
+    conditions: dict = field(default_factory=dict, compare=False)
     by_id: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -159,7 +165,8 @@ def parse_spec(raw: dict, path: str) -> TableSpec:
             bool(f.get("inherited", False)), bool(f.get("official", True)), f.get("width"),
             f.get("number_format", NUMBER_FORMATS.get(type_)), f.get("dropdown"), f.get("invalid"),
             _options(f.get("options", []), f.get("match", "contains"), f"{where} {fid}"),
-            f.get("match", "contains"), f.get("output", "value"), f.get("default_from")))
+            f.get("match", "contains"), f.get("output", "value"), f.get("default_from"), f.get("options_from"),
+            f.get("derive"), bool(f.get("zero_allowed", False))))
     ids = [f.id for f in fields]
     if len(set(ids)) != len(ids):
         raise SpecError(f"表格定义 {where}：字段 id 重复。")
@@ -167,7 +174,8 @@ def parse_spec(raw: dict, path: str) -> TableSpec:
     columns = tuple(s.get("columns", [f.id for f in fields if f.official]))
     summary = Summary(s.get("sheet", raw.get("sheet", raw["id"])), s.get("part", raw.get("title", "")),
                       _need(s, "number", where), _need(s, "total", where), columns,
-                      tuple(s.get("province_columns", columns)), frozenset(s.get("merged", [])))
+                      tuple(s.get("province_columns", columns)), frozenset(s.get("merged", [])),
+                      s.get("title"), bool(s.get("no_total", False)))
     ident = _need(raw, "identify", where)
     spec = TableSpec(
         _need(raw, "id", where), _need(raw, "title", where), raw.get("sheet", raw["id"]),
@@ -176,7 +184,7 @@ def parse_spec(raw: dict, path: str) -> TableSpec:
         dict(_need(raw, "enterprise", where)), dict(raw.get("report", {})), summary,
         tuple(Check(c["code"], c["fn"], c["field"], dict(c.get("args", {}))) for c in raw.get("check", [])),
         tuple(Check(c["code"], c["fn"], c["field"], dict(c.get("args", {})))
-              for c in raw.get("enterprise_check", [])), path)
+              for c in raw.get("enterprise_check", [])), path, dict(raw.get("conditions", {})))
     known = set(ids)
     refs = [*spec.identify_all, *spec.identify_any, *columns, *summary.province_columns, *summary.merged,
             spec.key, *(c.field for c in spec.checks + spec.enterprise_checks)]
@@ -204,6 +212,30 @@ class Specs:
     @property
     def kinds(self) -> list[str]:
         return [t.id for t in self.tables]
+
+    def bind(self, rules) -> "Specs":
+        """The specs with the choices their fields take from the rules table filled in."""
+        import dataclasses
+
+        tables = []
+        for t in self.tables:
+            fields = tuple(dataclasses.replace(f, options=choices(rules.get(f.options_from)))
+                           if f.options_from else f for f in t.fields)
+            tables.append(dataclasses.replace(t, fields=fields, by_id={}) if fields != t.fields else t)
+        return Specs(tuple(tables))
+
+
+def choices(texts: list[str]) -> tuple[Option, ...]:
+    """Options read from a plain list of texts: each matches its own words, without quotes
+    and without a trailing 发展 (“共享智造”发展 is typed 共享智造)."""
+    from .normalize import key
+
+    out = []
+    for text in texts:
+        core = key(text)
+        core = core[:-2] if core.endswith("发展") and len(core) > 3 else core
+        out.append(Option(text, text, (re.compile(re.escape(core)),)))
+    return tuple(out)
 
 
 def _read(path: Path) -> dict:

@@ -22,13 +22,18 @@ from .spec import Field, TableSpec
 
 # The issue code a type's check reports when a field declares none.
 TYPE_CODES = {"amount": "amount_invalid", "cluster": "cluster_unknown", "city": "city_unknown",
-              "code": "uscc_invalid", "phone": "phone_invalid"}
+              "code": "uscc_invalid", "phone": "phone_invalid", "industry": "industry_unknown"}
 
 
 @dataclass
 class Ctx:
     rules: Rules
     clusters: ClusterList
+    ledger: object = None                     # the lists and earlier rounds a check may need
+    skipped: list = None                      # codes of the checks that did not run (no list loaded)
+
+    def __post_init__(self):
+        self.skipped = [] if self.skipped is None else self.skipped
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ def _percentage(s: pd.Series) -> pd.Series:
     return s.map(lambda v: type(v) is float and 0 < v <= 100, na_action="ignore").astype(bool)
 
 
+def _percentage_or_zero(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: type(v) is float and 0 <= v <= 100, na_action="ignore").astype(bool)
+
+
 TYPE_TESTS = {"amount": _positive, "percent": _percentage}
 
 
@@ -59,7 +68,8 @@ def _type_rule(f: Field) -> tuple[Rule, object] | None:
     if code is None:
         return None
     context = lib.type_context(f)
-    return Rule(code, f.id, context), TYPE_TESTS.get(f.type, _readable)
+    test = _percentage_or_zero if f.type == "percent" and f.zero_allowed else TYPE_TESTS.get(f.type, _readable)
+    return Rule(code, f.id, context), test
 
 
 def required_fields(spec: TableSpec, rules: Rules) -> set[str]:
@@ -96,6 +106,10 @@ def schema(spec: TableSpec, df: pd.DataFrame, ctx: Ctx, severity: str) -> pa.Dat
             continue
         fn, args = lib.ROW_CHECKS[c.fn], {**c.args, "_field": c.field}
         mask = fn.passes(df, ctx, spec, args)
+        if mask is None:                  # the list it needs is not loaded: reported as skipped
+            if c.code not in ctx.skipped:
+                ctx.skipped.append(c.code)
+            continue
         add(c.field, Rule(c.code, c.field, fn.context(spec, args)), lambda s, m=mask: m, ignore_na=False)
     # text as typed: formula-looking and over-long cells (warnings); ingest marks them per row,
     # and a frame with no mark at all (nearly always) needs none of these checks

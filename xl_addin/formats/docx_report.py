@@ -56,14 +56,16 @@ def part_table(doc, spec: TableSpec, enterprises: list[dict], drop_number: bool 
     """One part of the 附表 (or one table's list): the rows and merges of sheets.part."""
     p = sheets.part_from_json(spec, enterprises)
     kinds = [None] + [spec.field(f) for f in p.fields]
-    rows = [[v if c == 0 or r == len(p.rows) - 1 else _display(kinds[c], v) for c, v in enumerate(row)]
+    last = len(p.rows) - 1 if p.has_total else -1
+    rows = [[v if c == 0 or r == last else _display(kinds[c], v) for c, v in enumerate(row)]
             for r, row in enumerate(p.rows)]
     rows = [["" if v is None else v for v in row] for row in rows]
     columns, spans, w = p.columns, p.spans, widths(spec, p.fields)
     if drop_number:
         columns, w = columns[1:], w[1:]
         rows = [row[1:] for row in rows]
-        rows[-1][0] = spec.summary.total
+        if p.has_total:
+            rows[-1][0] = spec.summary.total
         spans = [(a, b, c - 1) for a, b, c in spans if c > 0]
     table(doc, columns, rows, spans, w)
 
@@ -118,7 +120,7 @@ def build_report(data: dict, rules: Rules, city: str, day: dt.date, appendix: bo
             part_table(doc, spec, data[spec.id]["enterprises"])
             paragraph(doc, line_pt=12)
     for spec in others:
-        title = spec.summary.part.replace("XX", city).replace("XXX", city)
+        title = sheets.part_title(spec, city)
         paragraph(doc, title, font=TITLE_FONT, size=SIZE_3, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=30)
         if spec.unit:
             paragraph(doc, f"单位：{spec.unit}", size=SIZE_4, align=WD_ALIGN_PARAGRAPH.RIGHT, line_pt=22)

@@ -188,17 +188,18 @@ def _widths(p: "sheets.Part") -> list[float]:
         if width:
             out.append(float(width))
             continue
-        longest = max([text_width(head)] + [text_width(r[c] or "") for r in sample[:-1]])
+        longest = max([text_width(head)] + [text_width(r[c] or "") for r in (sample[:-1] if p.has_total else sample)])
         out.append(min(max(longest + 2, 8), 24))
     return out
 
 
-def _part(w: _Writer, ws, title: str, caption: str, p: "sheets.Part") -> None:
+def _part(w: _Writer, ws, title: str, caption: str, p: "sheets.Part", city: str | None = None) -> None:
     """Written top to bottom, a row at a time (the sheet streams to disk: a province's
     80,000 rows never sit in memory as cells); the enterprise cells (the leading columns)
     are merged over their rows, and the cells under them are bordered blanks."""
     spec, ncols, nblock = p.spec, len(p.columns), p.merged
-    header = w.heading(ws, title, spec.summary.part, caption, ncols, spec.unit)
+    header = w.heading(ws, sheets.sheet_title(spec, title, city), sheets.part_title(spec, city), caption, ncols,
+                       spec.unit)
     ws.set_row(header, 33)     # 44 pixels (see RustSheet.set_row)
     for c, name in enumerate(p.columns):
         w.cell(ws, header, c, name, "head")
@@ -209,7 +210,7 @@ def _part(w: _Writer, ws, title: str, caption: str, p: "sheets.Part") -> None:
     first_row, next_row = w.layout(block_fmts + item_fmts), w.layout(["text"] * nblock + item_fmts)
     starts = {a for a, _, c in p.spans if c == 0}
     ends = {a: b for a, b, c in p.spans if c == 0}
-    *body, total = p.rows
+    body, total = p.body, (p.rows[-1] if p.has_total else None)
     for values in body:
         if values[0] is not None:
             values[0] = float(values[0])
@@ -221,8 +222,9 @@ def _part(w: _Writer, ws, title: str, caption: str, p: "sheets.Part") -> None:
                 ws.merge_cells(r + k, c, r + ends[k], c, w.f[fmt])
         (first_row if values[0] is not None else next_row).write(ws, r + k, values, k not in odd)
     r += len(body)
-    w.row(ws, r, [total[0]] + [None if v is None else float(v) for v in total[1:]],
-          ["total"] + ["total_money" if f == spec.amount else "total" for f in p.fields])
+    if total is not None:
+        w.row(ws, r, [total[0]] + [None if v is None else float(v) for v in total[1:]],
+              ["total"] + ["total_money" if f == spec.amount else "total" for f in p.fields])
     w.page(ws, header, ncols, _widths(p))
 
 
@@ -271,6 +273,19 @@ def _issues_sheet(w: _Writer, ws, report: Report, out_dir: Path) -> None:
             w.cell(ws, r, c, values[c])
     ws.autofilter(1, 0, max(1, len(report.issues) + 1), len(cols) - 1)
     w.page(ws, 1, len(cols), out["widths"])
+
+
+def _conditions_sheet(w: _Writer, ws, report: Report, spec) -> None:
+    """条件核对: per accepted enterprise, the condition columns and each condition's verdict
+    (符合, 不符合 when its check reported the row, 未填写 without the data, 未核对 when the check
+    did not run)."""
+    cols, verdicts = sheets.conditions(report, spec)
+    ws.merge_range(0, 0, 0, len(cols) - 1, f"{spec.label}条件核对", w.f["title"])
+    for c, name in enumerate(cols):
+        w.cell(ws, 1, c, name, "head")
+    for r, values in enumerate(verdicts, start=2):
+        w.row(ws, r, values, ["int"] + ["text"] * (len(cols) - 1))
+    w.page(ws, 1, len(cols), [6] + [min(max(text_width(c) + 2, 10), 30) for c in cols[1:]])
 
 
 def _link(issue, out_dir: Path) -> str | None:
@@ -348,12 +363,11 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
     province = len(cities_of(report)) > 1
     who = "河北省" if province else f"{report.city}市" if report.city else ""
     caption = f"填报单位：{who}工业和信息化局" if who and not province else "汇总范围：各设区市（含定州、辛集）"
-    parts = [(spec, sheets.part(spec, report.enterprises[spec.id], province)) for spec in report.specs
-             if report.enterprises[spec.id] or spec.report.get("project")]
+    parts = [(spec, sheets.part(spec, report.enterprises[spec.id], province)) for spec in sheets.shown(report)]
     summary = _Summary(report, clusters or default_clusters(), title, caption, province, path.parent, parts)
     engine = engine or engine_name()
     if split is None:
-        split = bool(parts) and len(parts[0][1].rows) >= SPLIT_FROM
+        split = bool(parts) and len(parts[0][1].rows) >= SPLIT_FROM and parts[0][1].has_total
     with atomic_path(path) as tmp, collector_paused():
         if not (split and engine == "rust" and _write_split(summary, tmp)):
             _write(summary, tmp, engine)
@@ -370,13 +384,17 @@ def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, 
     w = _Writer(wb)
     for n, (spec, part) in enumerate(s.parts):
         if n == 0 and first_upto is not None:
-            part = sheets.Part(part.spec, part.columns, part.fields, part.rows[:first_upto] + part.rows[-1:],
-                               [x for x in part.spans if x[1] < first_upto], part.total, part.merged)
-        _part(w, wb.add_worksheet(spec.summary.sheet, row_order=True), s.title, s.caption, part)
+            part = sheets.Part(part.spec, part.columns, part.fields,
+                               part.rows[:first_upto] + (part.rows[-1:] if part.has_total else []),
+                               [x for x in part.spans if x[1] < first_upto], part.total, part.merged, part.has_total)
+        _part(w, wb.add_worksheet(spec.summary.sheet, row_order=True), s.title, s.caption, part, s.report.city)
         if only_first:
             return wb
-    if any(spec.enterprise.get("subsidy") for spec in s.report.specs):
+    if any(spec.enterprise.get("subsidy") for spec, _ in s.parts):
         _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), s.report)
+    for spec in s.report.specs:
+        if spec.conditions and s.report.enterprises[spec.id]:
+            _conditions_sheet(w, wb.add_worksheet(spec.conditions["sheet"], row_order=True), s.report, spec)
     _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), s.report, s.out_dir)
     _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), s.report, s.clusters)
     _report_sheet(wb.add_worksheet(REPORT_SHEET, row_order=True), s.report)
