@@ -187,7 +187,7 @@ def _finish(book, title: str, text: str) -> None:
 def _summary_rows(report) -> list[list]:
     """汇总表: each table's part, one under the other, each with its header and 合计."""
     rows: list[list] = []
-    for spec in input_specs(report.specs):
+    for spec in sheets.shown(report):
         part = sheets.part(spec, report.enterprises[spec.id])
         rows += ([[]] if rows else []) + [[spec.summary.part], part.columns, *part.rows]
     return rows

@@ -127,9 +127,16 @@ class _Book:
         ws.print_area(0, 0, FIRST_DATA_ROW + DATA_ROWS - 1, ncols - 1)
 
     # --- sheets -------------------------------------------------------------------
+    @staticmethod
+    def template_fields(spec: TableSpec):
+        """The columns a county fills: the official ones, then the optional condition columns a
+        table declares for its template (the recognition list's 认定 data)."""
+        extra = [spec.field(f) for f in spec.conditions.get("template", [])]
+        return spec.official + [f for f in extra if f not in spec.official]
+
     def table_sheet(self, spec: TableSpec, buttons: list[Button]) -> None:
         ws = self.wb.add_worksheet(spec.sheet)
-        fields = spec.official
+        fields = self.template_fields(spec)
         n = len(fields)
         ws.merge_range(0, 0, 0, n - 1, spec.title, self.f["title"])
         ws.set_row(0, 30)
@@ -159,9 +166,9 @@ class _Book:
                    "clusters": f"=集群名单!$D$2:$D${len(self.clusters.clusters) + 1}"}
         for c, f in enumerate(fields):
             source = sources.get(f.dropdown)
-            if f.dropdown == "options":
+            if f.dropdown in ("options", "industries"):
                 column = self.option_columns[f.header]
-                source = f"=集群名单!${column}$2:${column}${len(f.options) + 1}"
+                source = f"=集群名单!${column}$2:${column}${len(self.choices[f.header]) + 1}"
             if source:
                 ws.data_validation(FIRST_DATA_ROW, c, last, c, {
                     "validate": "list", "source": source, "error_type": "warning",
@@ -173,9 +180,11 @@ class _Book:
 
         self.choices: dict[str, list[str]] = {}
         for spec in specs:
-            for f in spec.official:
+            for f in self.template_fields(spec):
                 if f.dropdown == "options":
                     self.choices.setdefault(f.header, [o.text for o in f.options])
+                elif f.dropdown == "industries":
+                    self.choices.setdefault(f.header, list(self.clusters.industries))
         self.option_columns = {h: xl_col_to_name(8 + i) for i, h in enumerate(self.choices)}
 
     def cluster_sheet(self, specs: list[TableSpec]) -> None:
@@ -365,7 +374,26 @@ def _normalize_zip(path: Path, patch=None, extra: dict[str, bytes] | None = None
             z.writestr(info, patch(name, data) if patch else data)
 
 
+def build_list_template(path: str | Path, spec_id: str, guide: str, clusters: ClusterList | None = None,
+                        rules: Rules | None = None, specs: Specs | None = None) -> Path:
+    """A county template for one list table (the recognition list): 说明, the table, 集群名单."""
+    path = Path(path)
+    specs = specs or load_specs()
+    clusters, rules = clusters or default_clusters(), rules or load_rules(specs=specs)
+    spec = specs.bind(rules)[spec_id]
+    with atomic_path(path, backup=False) as tmp:
+        b = _Book(tmp, clusters, rules)
+        b.text_sheet("说明", GUIDES[guide]["guide"])
+        b.prepare_options([spec])
+        b.table_sheet(spec, [])
+        b.cluster_sheet([spec])
+        b.wb.close()
+        _normalize_zip(tmp)
+    return path
+
+
 def build_all(out_dir: str | Path = "workbooks") -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    return [build_master(out / "master.xlsm"), build_county(out / "county_template.xlsx")]
+    return [build_master(out / "master.xlsm"), build_county(out / "county_template.xlsx"),
+            build_list_template(out / "recognition_template.xlsx", "recognition", "recognition")]
