@@ -271,5 +271,44 @@ def in_ledger_list(df, ctx, spec, args):
         return None
     names = df[f"{args['_field']}_raw"].tolist()
     codes = df[args["code_field"]].tolist() if args.get("code_field") else [None] * len(df)
-    return _series(df, [not applies or ledger.on_list(args["list"], n, c if isinstance(c, str) else None)
+    return _series(df, [not applies or n is None or ledger.on_list(args["list"], n, c if isinstance(c, str) else None)
                         for applies, n, c in zip(_applies(df, args), names, codes)])
+
+
+def _recorded_context(spec, args):
+    def context(row, ctx):
+        found = _recorded(ctx.ledger, spec, args, row)
+        out = {"year": found or ""}
+        if args["record"] == "equity":
+            out["date"] = fmt(row[args["date"]])
+        return out
+    return context
+
+
+def _recorded(ledger, spec, args, row) -> int | None:
+    """The earlier round that recorded the row's invoice or equity project, else None."""
+    if args["record"] == "invoice":
+        value = row[f"{args['_field']}_raw"]
+        return ledger.invoice_used(value) if value else None
+    day = row[args["date"]]
+    code = row[args["code_field"]] if args.get("code_field") else None
+    return ledger.equity_supported(row[f"{spec.key}_raw"] or "", code if isinstance(code, str) else None,
+                                   row[f"{args['_field']}_raw"] or "", day.isoformat() if hasattr(day, "isoformat") else None)
+
+
+@row_check("not_recorded", _recorded_context)
+def not_recorded(df, ctx, spec, args):
+    """Not recorded by an earlier round of the ledger (an invoice used, an equity project
+    supported); None without a ledger that holds a round."""
+    ledger = ctx.ledger
+    if ledger is None or not ledger.has_rounds():
+        return None
+    raw = df[f"{args['_field']}_raw"].tolist()
+    if args["record"] == "invoice":
+        return _series(df, [v is None or ledger.invoice_used(v) is None for v in raw])
+    names = df[f"{spec.key}_raw"].tolist()
+    days = df[args["date"]].tolist()
+    codes = df[args["code_field"]].tolist() if args.get("code_field") in df else [None] * len(df)
+    return _series(df, [v is None or ledger.equity_supported(n or "", c if isinstance(c, str) else None, v,
+                                                              d.isoformat() if hasattr(d, "isoformat") else None) is None
+                        for v, n, d, c in zip(raw, names, days, codes)])

@@ -34,7 +34,20 @@ def _load_rules(path, tables=()):
         raise click.UsageError(str(exc)) from exc
 
 
-def _run(inputs, rules_path, city=None, tables=()):
+def _open_ledger(path, rules=None):
+    """The ledger at `path` (created when missing), or a usage error with its Chinese reason (exit 2)."""
+    from .ledger import Ledger, LedgerError
+    try:
+        ledger = Ledger.open(path)
+    except LedgerError as exc:
+        _console(stderr=True).print(f"[red]{exc}[/red]")
+        sys.exit(EXIT_UNUSABLE)
+    if rules is not None:
+        ledger.year = int(rules.raw["round"].get("year", 9999))
+    return ledger
+
+
+def _run(inputs, rules_path, city=None, tables=(), ledger_path=None):
     from .ingest import expand_inputs
     from .machinery import start
     from .reference import default_clusters
@@ -49,26 +62,27 @@ def _run(inputs, rules_path, city=None, tables=()):
         raise click.UsageError("找不到文件：" + "、".join(missing))
     # Large runs: the workers start reading now, while this process imports pandas and pandera
     # (with the garbage collector off, as run() has it: importing makes many objects, no garbage).
+    ledger = _open_ledger(ledger_path, rules) if ledger_path else None
     started = start(paths, default_clusters(), specs)
     gc.disable()
     try:
-        return _consolidate(paths, rules, city, started, specs)
+        return _consolidate(paths, rules, city, started, specs, ledger)
     finally:
         gc.enable()
 
 
-def _consolidate(paths, rules, city, started, specs):
+def _consolidate(paths, rules, city, started, specs, ledger=None):
     from .consolidate import run
 
     if len(paths) == 1:
-        return run(paths, rules, city=city, started=started, specs=specs)
+        return run(paths, rules, city=city, started=started, specs=specs, ledger=ledger)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     # (the workers were started above, before this bar's refresh thread exists)
     with Progress(TextColumn("读取报表"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.description}"), console=_console(stderr=True), transient=True) as bar:
         task = bar.add_task("", total=len(paths))
-        return run(paths, rules, city=city, started=started, specs=specs,
+        return run(paths, rules, city=city, started=started, specs=specs, ledger=ledger,
                    progress=lambda done, total, path: bar.update(task, completed=done, description=Path(path).name))
 
 
@@ -111,6 +125,8 @@ def _print_summary(report, outputs: list[tuple[str, Path]]) -> None:
         elif n:
             lines.append(f"{spec.label}：{n} 个")
     lines.append(f"问题：错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个")
+    if report.checks_skipped:
+        lines.append("未进行的检查（未提供台账或名单）：" + "、".join(report.checks_skipped))
     from rich.markup import escape
     from rich.panel import Panel
     console.print(Panel("\n".join(lines), title="汇总结果", expand=False))
@@ -133,6 +149,8 @@ inputs_argument = click.argument("inputs", nargs=-1, required=True, type=click.P
 rules_option = click.option("--rules", "rules_path", type=click.Path(exists=True, dir_okay=False),
                             help="本轮申报的规则文件（TOML），默认使用内置的2026年度规则。")
 json_option = click.option("--json", "json_path", type=click.Path(dir_okay=False), help="把完整结果写成 REPORT.json。")
+ledger_option = click.option("--ledger", "ledger_path", type=click.Path(dir_okay=False),
+                             help="台账文件（SQLite）：用其中的名单和以往轮次核对资格。")
 tables_option = click.option("--tables", "tables", multiple=True, type=click.Path(exists=True),
                              help="另加的表格定义（.toml 文件或文件夹），如新一年修订的表格。")
 
@@ -148,9 +166,10 @@ def main() -> None:
 @json_option
 @rules_option
 @tables_option
-def validate(inputs, json_path, rules_path, tables):
+@ledger_option
+def validate(inputs, json_path, rules_path, tables, ledger_path):
     """校验区县报表（文件或文件夹），列出问题，不生成汇总表。"""
-    report = _run(inputs, rules_path, tables=tables)
+    report = _run(inputs, rules_path, tables=tables, ledger_path=ledger_path)
     _print_issues(report)
     outputs = [("结果文件", _write_json(report, json_path))] if json_path else []
     _print_summary(report, outputs)
@@ -164,13 +183,15 @@ def validate(inputs, json_path, rules_path, tables):
 @rules_option
 @click.option("--city", help="设区市名称，如 沧州（用于标题和未报送县统计）；不填则按数据推断。")
 @tables_option
-def consolidate(inputs, out_path, json_path, rules_path, city, tables):
+@ledger_option
+def consolidate(inputs, out_path, json_path, rules_path, city, tables, ledger_path):
     """校验并汇总区县报表，生成市级汇总表（附表）、补助测算、问题清单和报送情况。"""
     from .reference import default_clusters
 
     if city and default_clusters().match_city(city) is None:
         raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
-    report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None, tables=tables)
+    report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None, tables=tables,
+                  ledger_path=ledger_path)
     from .formats.summary_xlsx import write_summary     # after _run: pandas loads while workers read
 
     summary = write_summary(report, out_path, title=_load_rules(rules_path, tables).summary_title)
@@ -277,6 +298,113 @@ def pdf(source, out_dir):
         _console(stderr=True).print(f"[red]{exc}[/red]")
         sys.exit(EXIT_UNUSABLE)
     _console().print(f"已生成 PDF：{path}")
+
+
+@main.group()
+def ledger():
+    """台账（SQLite）：导入名单，记录获批轮次，查看内容。台账不存在时自动建立。"""
+
+
+def _import(ledger_path, files, list_name, year):
+    from .formats.csv_reader import read_any
+    from .formats.grid import ReadError
+    from .lists import read_list
+
+    store = _open_ledger(ledger_path)
+    total = 0
+    try:
+        for f in files:
+            try:
+                rows = read_list(read_any(f), list_name)
+            except ReadError as exc:
+                _console(stderr=True).print(f"[red]{Path(f).name}：无法读取（{exc.detail or exc.code}）[/red]")
+                sys.exit(EXIT_UNUSABLE)
+            if not rows:
+                _console(stderr=True).print(f"[red]{Path(f).name}：没有找到名单的表头或数据行。[/red]")
+                sys.exit(EXIT_UNUSABLE)
+            total += store.import_list(list_name, rows, year, source=Path(f).name)
+    finally:
+        store.close()
+    _console().print(f"已导入 {total} 行到台账：{ledger_path}")
+
+
+ledger_argument = click.argument("ledger_path", type=click.Path(dir_okay=False))
+files_argument = click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+year_option = click.option("--year", type=int, help="名单中没有年度列时使用的年度，如 2024。")
+
+
+@ledger.command("import-leaders")
+@ledger_argument
+@files_argument
+@year_option
+def import_leaders(ledger_path, files, year):
+    """导入省厅公布的“领跑者”企业名单（.xlsx/.xls/.csv）；同一年度重新导入即替换。"""
+    _import(ledger_path, files, "leaders", year)
+
+
+@ledger.command("import-pool")
+@ledger_argument
+@files_argument
+@year_option
+def import_pool(ledger_path, files, year):
+    """导入“领跑者”企业培育库名单（.xlsx/.xls/.csv）；同一年度重新导入即替换。"""
+    _import(ledger_path, files, "pool", year)
+
+
+@ledger.command("import-funds")
+@ledger_argument
+@files_argument
+def import_funds(ledger_path, files):
+    """导入私募基金管理人名单（机构名称、登记编号）；重新导入即替换。"""
+    _import(ledger_path, files, "funds", None)
+
+
+@ledger.command("record")
+@ledger_argument
+@click.argument("report_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--round", "year", type=int, required=True, help="获批的申报年度，如 2025。")
+def record(ledger_path, report_path, year):
+    """省厅批复后，记录该轮通过的股权投资项目和设备发票；重复记录同一轮即替换。"""
+    import json
+
+    from .spec import load_specs
+
+    try:
+        data = json.loads(Path(report_path).read_text("utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        _console(stderr=True).print(f"[red]{Path(report_path).name} 不是有效的结果文件（REPORT.json）：{exc}[/red]")
+        sys.exit(EXIT_UNUSABLE)
+    store = _open_ledger(ledger_path)
+    try:
+        counts = store.record(data, year, load_specs(), source=Path(report_path).name)
+    finally:
+        store.close()
+    _console().print(f"已记录 {year} 年度：股权投资项目 {counts['equity']} 个，发票 {counts['invoices']} 张，"
+                     f"入库企业 {counts['pool']} 家。")
+
+
+@ledger.command("show")
+@ledger_argument
+def show(ledger_path):
+    """查看台账中的名单和已记录的轮次。"""
+    import json
+
+    store = _open_ledger(ledger_path)
+    try:
+        info = store.show()
+    finally:
+        store.close()
+    names = {"leaders": "“领跑者”企业名单", "pool": "培育库名单", "funds": "私募基金管理人名单"}
+    console = _console()
+    console.print(f"台账：{info['path']}（版本 {info['schema']}）")
+    for name, years in info["lists"].items():
+        parts = "，".join(f"{y['year'] or '—'}年 {y['rows']} 行" if y["year"] else f"{y['rows']} 行" for y in years)
+        console.print(f"  {names.get(name, name)}：{parts}")
+    for r in info["rounds"]:
+        console.print(f"  {r['year']} 年度：股权投资项目 {r['equity']} 个，发票 {r['invoices']} 张，入库企业 {r['pool']} 家"
+                      f"（{r['recorded_at']} 记录自 {r['source']}）")
+    if not info["lists"] and not info["rounds"]:
+        console.print("  （空）")
 
 
 def entry() -> None:

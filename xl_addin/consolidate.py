@@ -100,16 +100,21 @@ def _positions(*keys: list) -> dict[tuple, list[int]]:
 
 
 def _enterprise_issues(df: pd.DataFrame, spec: TableSpec, excluded: set, located: list[Located],
-                       rules: Rules, issues: list[Issue], totals: dict) -> set:
+                       ctx: Ctx, issues: list[Issue], totals: dict) -> set:
     """The spec's enterprise checks on the rows left after the row checks. The summed amount
     of each enterprise goes into `totals` ((input, key) -> total) for _enterprises: an
     enterprise that keeps its rows keeps all of them."""
+    rules = ctx.rules
     left = df[~df.index.isin(excluded) & df["_key"].notna()]
     dropped: set = set()
-    fields = dict.fromkeys(f for f in (spec.key, spec.amount, *(c.field for c in spec.enterprise_checks)) if f)
+    fields = dict.fromkeys(f for f in (spec.key, spec.amount, *(c.field for c in spec.enterprise_checks),
+                                       *(c.args.get(a) for c in spec.enterprise_checks for a in ("group", "code_field")))
+                           if f)
     names = ["path", "sheet", "tix", "input", "_key", f"{spec.key}_raw"] + \
         [c for f in fields for c in (f, f"{f}_row", f"{f}_raw")]
     col = {c: left[c].tolist() for c in dict.fromkeys(names)}
+    for f in fields:
+        col[f"{f}_name"] = col[f"{spec.key}_raw"]      # the enterprise a value belongs to, for messages
     index = left.index.tolist()
     path, name = col["path"], col[f"{spec.key}_raw"]
 
@@ -144,7 +149,64 @@ def _enterprise_issues(df: pd.DataFrame, spec: TableSpec, excluded: set, located
             _duplicates(groups, col, c, issue)
         elif c.fn == "unique_code":
             _same_code(groups, col, c, issue, path)
+        elif c.fn == "shared_across_enterprises":
+            _shared(groups, col, c, issue, path)
+        elif c.fn == "quota_per_group":
+            _quota(groups, col, c, issue, spec, rules)
+        elif c.fn == "on_ledger_list":
+            if ctx.ledger is None or not ctx.ledger.has_list(c.args["list"]):
+                if c.code not in ctx.skipped:
+                    ctx.skipped.append(c.code)
+                continue
+            code_field = c.args.get("code_field")
+            for rows in groups.values():
+                j = rows[0]
+                if col[c.field][j] != c.args["value"]:
+                    continue
+                code = col[code_field][j] if code_field else None
+                if not ctx.ledger.on_list(c.args["list"], name[j], code if isinstance(code, str) else None):
+                    issue(rows, c.field, c.code, {})
     return dropped
+
+
+def _shared(groups: dict, col: dict, c, issue, path: list) -> None:
+    """One value (an invoice number) on rows of two different enterprises: an error on each
+    of those rows (several rows of one enterprise may share it)."""
+    from .ledger import invoice_key
+
+    by_value: dict[str, dict[tuple, list[int]]] = {}
+    for group, rows in groups.items():
+        for j in rows:
+            v = col[f"{c.field}_raw"][j]
+            if v:
+                by_value.setdefault(invoice_key(v), {}).setdefault(group, []).append(j)
+    for owners in by_value.values():
+        if len(owners) < 2:
+            continue
+        for group, rows in owners.items():
+            others = "、".join(f"{col[f'{c.field}_name'][r[0]]}（{Path(path[r[0]]).name}）"
+                              for g, r in owners.items() if g != group)
+            for j in rows:
+                issue([j], c.field, c.code, {"others": others})
+
+
+def _quota(groups: dict, col: dict, c, issue, spec: TableSpec, rules: Rules) -> None:
+    """More than `max` enterprises of one group (a cluster) claim `value` (营收前三): an error
+    on every claimant, naming the others."""
+    limit = int(rules.get(c.args["max"]))
+    group_field = c.args["group"]
+    claims: dict[str, list[list[int]]] = {}
+    for rows in groups.values():
+        j = rows[0]
+        if col[c.field][j] == c.args["value"] and isinstance(col[group_field][j], str):
+            claims.setdefault(col[group_field][j], []).append(rows)
+    for group, claimants in claims.items():
+        if len(claimants) <= limit:
+            continue
+        names = [col[f"{c.field}_name"][rows[0]] for rows in claimants]
+        for rows, own in zip(claimants, names):
+            others = "、".join(n for n in names if n != own)
+            issue(rows, c.field, c.code, {"cluster": group, "count": len(claimants), "others": others, "max": limit})
 
 
 def _same_code(groups: dict, col: dict, c, issue, path: list) -> None:
@@ -357,7 +419,7 @@ def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: st
         df = build_frame(spec, columns.pop(spec.id))
         excluded = _row_issues(df, spec, located[spec.id], ctx, issues)
         totals: dict = {}
-        excluded |= _enterprise_issues(df, spec, excluded, located[spec.id], rules, issues, totals)
+        excluded |= _enterprise_issues(df, spec, excluded, located[spec.id], ctx, issues, totals)
         df["accepted"] = ~df.index.isin(excluded)
         frames[spec.id] = df
         accepted[spec.id] = _enterprises(df[df["accepted"]], spec, rules, clusters, totals)
@@ -394,6 +456,7 @@ def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: st
     report.specs = specs
     report.enterprises = accepted
     report.item_columns = {s.id: [f.header for f in s.official if f.type != "seq"] for s in specs}
+    report.optional_columns = {s.id: [f.header for f in s.fields if f.template] for s in specs}
     report.excluded = _excluded(specs, frames, issues)
     report.checks_skipped = ctx.skipped
     return report

@@ -87,6 +87,7 @@ class Report:
     # enterprises' rows when serialised (a province's 80,000 items are not held twice)
     item_columns: dict[str, list[str]] = field(default_factory=dict)
     checks_skipped: list[str] = field(default_factory=list)
+    optional_columns: dict[str, list[str]] = field(default_factory=dict)   # in an item only when filled
 
     def __getattr__(self, name: str):
         """report.table1: a table's section, by its kind."""
@@ -106,9 +107,8 @@ class Report:
     def to_dict(self, items: bool = True) -> dict[str, Any]:
         out = {"inputs": [i.to_dict() for i in self.inputs], "issues": [i.to_dict() for i in self.issues]}
         out.update({kind: self._table(kind) if items else self.tables[kind] for kind in self.tables})
-        out.update({"summary": self.summary, "excluded": self.excluded, "city": self.city})
-        if self.checks_skipped:
-            out["checks_skipped"] = self.checks_skipped
+        out.update({"summary": self.summary, "excluded": self.excluded, "city": self.city,
+                    "checks_skipped": self.checks_skipped})
         return out
 
     def _table(self, kind: str) -> dict[str, Any]:
@@ -116,8 +116,10 @@ class Report:
         columns, ents = self.item_columns.get(kind), self.enterprises.get(kind)
         if columns is None or ents is None:
             return table
+        optional = self.optional_columns.get(kind, [])
         return {**table, "enterprises": [
-            {**d, "items": [{k: _jsonable(row[k]) for k in columns if k in row} for row in e.rows]}
+            {**d, "items": [{**{k: _jsonable(row[k]) for k in columns if k in row},
+                             **{k: _jsonable(row[k]) for k in optional if row.get(k) is not None}} for row in e.rows]}
             for d, e in zip(table["enterprises"], ents)]}
 
     def to_json(self) -> str:

@@ -57,6 +57,7 @@ class Field:
     options_from: str | None = None   # a rules entry listing the choices (the round's directions)
     derive: dict | None = None        # computed when blank: {fn = "ratio", numerator, denominator}
     zero_allowed: bool = False        # percent: 0 is a valid value (a share of 0 % is not)
+    template: bool = False            # an optional column the county template offers
 
     @property
     def numeric(self) -> bool:
@@ -103,6 +104,7 @@ class TableSpec:
     enterprise_checks: tuple[Check, ...] = ()
     path: str = ""
     conditions: dict = field(default_factory=dict, compare=False)
+    ledger: dict = field(default_factory=dict, compare=False)    # what an approved round records
     by_id: dict[str, Field] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -166,12 +168,12 @@ def parse_spec(raw: dict, path: str) -> TableSpec:
             f.get("number_format", NUMBER_FORMATS.get(type_)), f.get("dropdown"), f.get("invalid"),
             _options(f.get("options", []), f.get("match", "contains"), f"{where} {fid}"),
             f.get("match", "contains"), f.get("output", "value"), f.get("default_from"), f.get("options_from"),
-            f.get("derive"), bool(f.get("zero_allowed", False))))
+            f.get("derive"), bool(f.get("zero_allowed", False)), bool(f.get("template", False))))
     ids = [f.id for f in fields]
     if len(set(ids)) != len(ids):
         raise SpecError(f"表格定义 {where}：字段 id 重复。")
     s = _need(raw, "summary", where)
-    columns = tuple(s.get("columns", [f.id for f in fields if f.official]))
+    columns = tuple(s.get("columns", [f.id for f in fields if f.official and f.type != "seq"]))
     summary = Summary(s.get("sheet", raw.get("sheet", raw["id"])), s.get("part", raw.get("title", "")),
                       _need(s, "number", where), _need(s, "total", where), columns,
                       tuple(s.get("province_columns", columns)), frozenset(s.get("merged", [])),
@@ -184,7 +186,8 @@ def parse_spec(raw: dict, path: str) -> TableSpec:
         dict(_need(raw, "enterprise", where)), dict(raw.get("report", {})), summary,
         tuple(Check(c["code"], c["fn"], c["field"], dict(c.get("args", {}))) for c in raw.get("check", [])),
         tuple(Check(c["code"], c["fn"], c["field"], dict(c.get("args", {})))
-              for c in raw.get("enterprise_check", [])), path, dict(raw.get("conditions", {})))
+              for c in raw.get("enterprise_check", [])), path, dict(raw.get("conditions", {})),
+        dict(raw.get("ledger", {})))
     known = set(ids)
     refs = [*spec.identify_all, *spec.identify_any, *columns, *summary.province_columns, *summary.merged,
             spec.key, *(c.field for c in spec.checks + spec.enterprise_checks)]
@@ -243,6 +246,13 @@ def _read(path: Path) -> dict:
         return tomllib.loads(path.read_text("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SpecError(f"表格定义 {path.name} 格式有误：{exc}") from exc
+
+
+def load_lists() -> Specs:
+    """The specs of the reference lists the ledger imports (data/lists/*.toml)."""
+    folder = resources.files("xl_addin.data").joinpath("lists")
+    return Specs(tuple(parse_spec(tomllib.loads(p.read_text("utf-8")), str(p))
+                       for p in sorted(folder.iterdir(), key=lambda p: p.name) if p.name.endswith(".toml")))
 
 
 def load_specs(extra: list[str | Path] = ()) -> Specs:

@@ -116,6 +116,7 @@ class _Book:
             "entry": add({**base, "text_wrap": True, "locked": False}),
             "entry_money": add({**base, "num_format": "0.00", "locked": False}),
             "entry_date": add({**base, "num_format": "yyyy-mm-dd", "locked": False}),
+            "entry_text": add({**base, "num_format": "@", "locked": False}),
             "text": add({"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"}),
             "h2": add({"font_name": "黑体", "font_size": 12, "bold": True, "valign": "vcenter"}),
             "doc_title": add({"font_name": "黑体", "font_size": 16, "bold": True, "valign": "vcenter"}),
@@ -131,8 +132,9 @@ class _Book:
     def template_fields(spec: TableSpec):
         """The columns a county fills: the official ones, then the optional condition columns a
         table declares for its template (the recognition list's 认定 data)."""
-        extra = [spec.field(f) for f in spec.conditions.get("template", [])]
-        return spec.official + [f for f in extra if f not in spec.official]
+        extra = [f for f in spec.fields if f.template] + [spec.field(f) for f in spec.conditions.get("template", [])]
+        ids = list(dict.fromkeys(f.id for f in extra if f not in spec.official))
+        return spec.official + [spec.field(i) for i in ids]
 
     def table_sheet(self, spec: TableSpec, buttons: list[Button]) -> None:
         ws = self.wb.add_worksheet(spec.sheet)
@@ -147,7 +149,8 @@ class _Book:
         ws.set_row(2, 32)
         last = FIRST_DATA_ROW + DATA_ROWS - 1
         for c, f in enumerate(fields):
-            fmt = "entry_money" if f.type in ("amount", "percent") else "entry_date" if f.type == "date" else "entry"
+            fmt = "entry_money" if f.type in ("amount", "percent") else "entry_date" if f.type == "date" else \
+                "entry_text" if f.type == "code" else "entry"
             for r in range(FIRST_DATA_ROW, last + 1):
                 ws.write_blank(r, c, None, self.f[fmt])
         self._dropdowns(ws, fields, last)
@@ -169,6 +172,15 @@ class _Book:
             if f.dropdown in ("options", "industries"):
                 column = self.option_columns[f.header]
                 source = f"=集群名单!${column}$2:${column}${len(self.choices[f.header]) + 1}"
+            if f.type == "date":
+                ws.data_validation(FIRST_DATA_ROW, c, last, c, {
+                    "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
+                    "maximum": dt.date(2099, 12, 31), "error_title": "日期无效",
+                    "error_message": "请填写日期，如 2025-03-15。"})
+            elif f.type == "code":
+                ws.data_validation(FIRST_DATA_ROW, c, last, c, {
+                    "validate": "length", "criteria": "==", "value": 18, "error_title": "代码长度不对",
+                    "error_message": f"{f.header}为18位，请按文本填写。"})
             if source:
                 ws.data_validation(FIRST_DATA_ROW, c, last, c, {
                     "validate": "list", "source": source, "error_type": "warning",
