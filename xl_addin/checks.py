@@ -278,7 +278,7 @@ def in_ledger_list(df, ctx, spec, args):
 def _recorded_context(spec, args):
     def context(row, ctx):
         found = _recorded(ctx.ledger, spec, args, row)
-        out = {"year": found or ""}
+        out = {"year": found or "", "name": row[f"{spec.key}_raw"] or ""}
         if args["record"] == "equity":
             out["date"] = fmt(row[args["date"]])
         return out

@@ -9,6 +9,7 @@ a migration per version."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,14 @@ class LedgerError(Exception):
 
 def invoice_key(text: object) -> str:
     return key(text).upper()
+
+
+_NUMBERING = re.compile(r"^([（(]?\d{1,2}[)）.、．:：]|[（(]\d{1,2}[)）])")
+
+
+def list_key(text: object) -> str:
+    """A name as lists match it: its key without a leading row number (1.冀财基金 -> 冀财基金)."""
+    return _NUMBERING.sub("", key(text))
 
 
 @dataclass
@@ -106,7 +115,7 @@ class Ledger:
                     self.db.execute("DELETE FROM lists WHERE list = ? AND year = ?", (name, y))
             self.db.executemany(
                 "INSERT INTO lists (list, year, name, name_key, uscc, cluster, register_no, source) VALUES (?,?,?,?,?,?,?,?)",
-                [(name, None if name == "funds" else (r.get("year") or year), r["name"], key(r["name"]), r.get("uscc"),
+                [(name, None if name == "funds" else (r.get("year") or year), r["name"], list_key(r["name"]), r.get("uscc"),
                   r.get("cluster"), r.get("register_no"), source) for r in rows])
         return len(rows)
 
@@ -117,7 +126,7 @@ class Ledger:
 
     def on_list(self, name: str, text: str | None, uscc: str | None) -> bool:
         """Match on the credit code when both sides have one, else on the normalized name."""
-        k = key(text)
+        k = list_key(text)
         queries = [("SELECT uscc, name_key FROM lists WHERE list = ? AND (uscc = ? OR name_key = ?)", (name, uscc, k))]
         if name == "pool":     # or recorded 入库 in an earlier round
             queries.append(("SELECT uscc, name_key FROM recorded_pool WHERE (uscc = ? OR name_key = ?) AND year < ?",
