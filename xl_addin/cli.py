@@ -226,11 +226,56 @@ def demo(out_dir, city, seed):
     console = _console()
     console.print(f"已生成 {len(paths)} 个区县示例报表：{counties_dir}")
     console.print("其中故意设置的错误：\n" + "\n".join(f"  · {n}" for n in notes))
-    report = run([counties_dir], _load_rules(None), city=city_name)
+    rules = _load_rules(None)
+    report = run([counties_dir], rules, city=city_name)
+    ledger_path, ledger_notes = _demo_ledger(out, books, report, rules)
+    console.print("示例台账（以往轮次和名单）：\n" + "\n".join(f"  · {n}" for n in ledger_notes))
+    report = run([counties_dir], rules, city=city_name, ledger=_open_ledger(ledger_path, rules))
     summary = write_summary(report, out / "SUMMARY.xlsx")
     json_path = _write_json(report, out / "REPORT.json")
     _print_issues(report)
-    _print_summary(report, [("汇总表", summary), ("结果文件", json_path), ("区县报表", counties_dir)])
+    _print_summary(report, [("汇总表", summary), ("结果文件", json_path), ("台账", ledger_path),
+                            ("区县报表", counties_dir)])
+
+
+def _demo_ledger(out: Path, books, report, rules) -> tuple[Path, list[str]]:
+    """A small ledger for the demo: the 领跑者 list without one of the demo's leaders, the fund
+    managers without one investor, and a 2025 round that supported one of its equity projects."""
+    from .examples import write_list
+    from .lists import read_list
+    from .formats.csv_reader import read_any
+    from .spec import load_specs
+
+    path = out / "台账.sqlite"
+    for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        stale.unlink(missing_ok=True)
+    ledger = _open_ledger(path, rules)
+    from .ledger import list_key
+
+    leaders = list(dict.fromkeys(p.name for b in books for p in b.table1 if p.category == "领跑者"))
+    accepted = [e.name for ents in report.enterprises.values() for e in ents if e.category == "领跑者"]
+    left_out = next((n for n in accepted if n in leaders), None)
+    equity = [e for ents in report.enterprises.values() for e in ents if e.estimate and e.values.get("investor")]
+    notes = []
+    if left_out:
+        listed = write_list(out / "名单" / "2024年领跑者企业名单.xlsx", "leaders",
+                            [{"name": n} for n in leaders if n != left_out])
+        ledger.import_list("leaders", read_list(read_any(listed), "leaders"), 2024, listed.name)
+        notes.append(f"“领跑者”企业名单（2024年）{len(leaders) - 1} 家，不含 {left_out}")
+    investors = sorted({list_key(i.investor) for b in books for p in b.table2 for i in p.investments})
+    if investors:
+        funds = write_list(out / "名单" / "私募基金管理人名单.xlsx", "funds", [{"name": n} for n in investors[1:]])
+        ledger.import_list("funds", read_list(read_any(funds), "funds"), None, funds.name)
+        notes.append(f"私募基金管理人名单 {len(investors) - 1} 家，不含 {investors[0]}")
+    data = report.to_dict()
+    for kind in report.tables:
+        section = data[kind]
+        section["enterprises"] = [e for e in section["enterprises"] if equity and e["name"] == equity[0].name]
+    counts = ledger.record(data, int(rules.raw["round"]["year"]) - 1, load_specs(), "示例：2025年度获批项目")
+    if equity:
+        notes.append(f"2025年度已支持：{equity[0].name} 的股权投资项目（{counts['equity']} 笔）")
+    ledger.close()
+    return path, notes
 
 
 @main.command()

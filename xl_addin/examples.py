@@ -270,3 +270,25 @@ def write_county_workbook(book: CountyBook, path: str | Path, placeholders: bool
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
     return path
+
+
+def write_list(path: str | Path, list_name: str, rows: list[dict]) -> Path:
+    """A reference list as the province publishes it (title, header, numbered rows, a note)."""
+    import openpyxl
+
+    from .spec import load_lists
+
+    spec = load_lists()[list_name]
+    fields = [f for f in spec.fields if f.type != "seq" and any(f.id in r for r in rows)] or [spec.field(spec.key)]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = spec.sheet
+    ws.append([spec.title])
+    ws.append([spec.summary.number] + [f.header for f in fields])
+    for n, row in enumerate(rows, start=1):
+        ws.append([n] + [row.get(f.id) for f in fields])
+    ws.append([f"注：以{spec.source}为准"])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path

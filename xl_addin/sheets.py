@@ -22,6 +22,7 @@ if TYPE_CHECKING:      # used where pandas is not imported (docx, workbooks)
     from .spec import TableSpec
 
 OUTPUTS = tomllib.loads(resources.files("xl_addin.data").joinpath("outputs.toml").read_text("utf-8"))
+DOCUMENTS = tomllib.loads(resources.files("xl_addin.data").joinpath("documents.toml").read_text("utf-8"))
 SUBSIDY, ISSUES, INPUTS = (OUTPUTS[k]["columns"] for k in ("subsidy", "issues", "inputs"))
 
 
@@ -127,6 +128,27 @@ def conditions(report: Report, spec: "TableSpec") -> tuple[list[str], list[list]
                 row.append("符合")
         rows.append(row)
     return cols, rows
+
+
+def materials(kind: str, category: str | None, items: int) -> list[str]:
+    """The 附件3 checklist of one project (000 附件1 附件3), by its table and the enterprise's
+    category, with its count of equipment items or investors."""
+    text = DOCUMENTS["declaration"]
+    lines = list(text["materials"].get(kind, []))
+    extra = text.get("materials_by_category", {}).get(category or "", {}).get(kind, [])
+    if extra:
+        lines[-1:-1] = extra
+    return [t.format(items=items) for t in lines]
+
+
+def material_rows(report: Report) -> list[list]:
+    """材料核对: one row per document of each accepted enterprise (its 已收/缺/不适用 left to fill)."""
+    rows = []
+    for spec in report.specs:
+        for ent in report.enterprises[spec.id] if spec.report.get("project") else ():
+            for k, line in enumerate(materials(spec.id, ent.category, len(ent.rows)), start=1):
+                rows.append([len(rows) + 1, ent.name, spec.label, k, line, None, None])
+    return rows
 
 
 def subsidy_rows(report: Report) -> list[list]:

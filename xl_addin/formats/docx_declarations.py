@@ -20,12 +20,9 @@ TEXT = DOCUMENTS["declaration"]
 
 
 def materials(kind: str, ent: dict) -> list[str]:
-    """The 附件3 checklist of one project, with the counts the enterprise fills in."""
-    items = list(TEXT["materials"].get(kind, []))
-    extra = TEXT.get("materials_by_category", {}).get(ent.get("category") or "", {}).get(kind, [])
-    if extra:
-        items[-1:-1] = extra
-    return [t.format(items=len(ent.get("items", []))) for t in items]
+    """The 附件3 checklist of one project (the same list as 材料核对 of the summary)."""
+    from ..sheets import materials as checklist
+    return checklist(kind, ent.get("category"), len(ent.get("items", [])))
 
 
 def build_declaration(name: str, projects: dict[str, dict], rules: Rules, specs: Specs) -> Document:

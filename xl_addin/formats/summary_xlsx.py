@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .. import sheets
 from ..consolidate import cities_of, missing_counties
+from ..catalogue import CATALOGUE
 from ..machinery import collector_paused
 from ..model import Report
 from ..reference import ClusterList, default_clusters
@@ -275,6 +276,20 @@ def _issues_sheet(w: _Writer, ws, report: Report, out_dir: Path) -> None:
     w.page(ws, 1, len(cols), out["widths"])
 
 
+def _materials_sheet(w: _Writer, ws, rows: list[list]) -> None:
+    """材料核对: each accepted enterprise's documents, with a 已收/缺/不适用 dropdown to fill."""
+    out = sheets.OUTPUTS["materials"]
+    cols = out["columns"]
+    ws.merge_range(0, 0, 0, len(cols) - 1, out["title"], w.f["title"])
+    for c, name in enumerate(cols):
+        w.cell(ws, 1, c, name, "head")
+    layout = w.layout(["int", "text", "center", "int", "text", "center", "text"])
+    for r, values in enumerate(rows, start=2):
+        layout.write(ws, r, [float(values[0]), values[1], values[2], float(values[3]), *values[4:]])
+    ws.data_validation_list(2, 5, len(rows) + 1, 5, out["choices"])
+    w.page(ws, 1, len(cols), out["widths"])
+
+
 def _conditions_sheet(w: _Writer, ws, report: Report, spec) -> None:
     """条件核对: per accepted enterprise, the condition columns and each condition's verdict
     (符合, 不符合 when its check reported the row, 未填写 without the data, 未核对 when the check
@@ -392,6 +407,9 @@ def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, 
             return wb
     if any(spec.enterprise.get("subsidy") for spec, _ in s.parts):
         _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), s.report)
+    materials = sheets.material_rows(s.report)
+    if materials:
+        _materials_sheet(w, wb.add_worksheet(sheets.OUTPUTS["materials"]["sheet"], row_order=True), materials)
     for spec in s.report.specs:
         if spec.conditions and s.report.enterprises[spec.id]:
             _conditions_sheet(w, wb.add_worksheet(spec.conditions["sheet"], row_order=True), s.report, spec)

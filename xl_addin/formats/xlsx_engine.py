@@ -46,6 +46,9 @@ def open_workbook(path: str | Path, engine: str | None = None):
             """Merge without a value: the caller writes the anchor cell afterwards."""
             self.merge_range(r1, c1, r2, c2, None, fmt)
 
+        def data_validation_list(self, r1, c1, r2, c2, items):
+            self.data_validation(r1, c1, r2, c2, {"validate": "list", "source": list(items)})
+
     class Book(xlsxwriter.Workbook):
         def add_worksheet(self, name=None, row_order=False):     # holds every cell: order is free
             return super().add_worksheet(name, worksheet_class=Sheet)
@@ -102,7 +105,7 @@ class RustWorkbook:
     def add_worksheet(self, name: str, row_order: bool = False) -> "RustSheet":
         """row_order: the caller writes rows top to bottom, so the sheet can stream them to
         disk (constant memory) instead of holding every cell until close()."""
-        self._sheets.append(RustSheet(self._wb.add_worksheet(name, constant_memory=row_order), row_order))
+        self._sheets.append(RustSheet(self._wb.add_worksheet(name, constant_memory=row_order), row_order, self._rx))
         return self._sheets[-1]
 
     def close(self, add_merges_now: bool = True) -> dict[str, list[tuple[int, int, int, int]]]:
@@ -116,8 +119,8 @@ class RustWorkbook:
 
 
 class RustSheet:
-    def __init__(self, ws, row_order: bool = False):
-        self._ws = ws
+    def __init__(self, ws, row_order: bool = False, rx=None):
+        self._ws, self._rx = ws, rx
         self._row_order = row_order
         self._merges: list[tuple[int, int, int, int]] = []
         # write_row(r, c, values, fmt): the binding's own (a summary makes ~200,000 calls);
@@ -196,6 +199,11 @@ class RustSheet:
 
     def hide(self):
         self._ws.hide()
+
+    def data_validation_list(self, r1, c1, r2, c2, items):
+        dv = self._rx.DataValidation()
+        dv.allow_list_strings(list(items))
+        self._ws.add_data_validation(r1, c1, r2, c2, dv)
 
 
 _MERGE_CELLS = re.compile(rb'<mergeCells count="(\d+)">')
