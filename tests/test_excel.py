@@ -170,7 +170,7 @@ def test_libreoffice_fires_every_button_and_ribbon_action(tmp_path):
     subs = set(out["subs"]["XlAddin"])
     # every button: bound to a Sub that exists, and that Sub passes the exact command
     by_caption = {b.caption: b for b in workbooks.BUTTONS}
-    assert len(out["buttons"]) == 4 + 2 + 2 + 2       # 说明, 表1, 表2, 汇总表
+    assert len(out["buttons"]) == 4 + 2 + 2 + 2 + 2   # 说明, 表1, 表2, 推荐汇总表, 汇总表
     for button in out["buttons"]:
         spec = by_caption[button["label"]]
         assert button["scripts"] == [f"vnd.sun.star.script:VBAProject.XlAddin.{spec.sub}"

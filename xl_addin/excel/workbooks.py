@@ -46,9 +46,10 @@ def header_rows(specs: Specs) -> dict[str, int]:
             **{name: 2 for name in OUTPUT_SHEETS}}
 
 
-def input_specs(specs: Specs) -> list[TableSpec]:
-    """The tables a county fills in the cultivation workbooks."""
-    return [s for s in specs if s.report.get("project")]
+def input_specs(specs: Specs, master: bool = True) -> list[TableSpec]:
+    """The tables the workbooks take rows of: the county template's (the cultivation project
+    tables), and in the master also the lists it checks (report.master: the recognition list)."""
+    return [s for s in specs if s.report.get("project") or (master and s.report.get("master"))]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def master_sheets(specs: Specs) -> list[str]:
 
 
 def county_sheets(specs: Specs) -> list[str]:
-    return ["说明", *(s.sheet for s in input_specs(specs)), "集群名单"]
+    return ["说明", *(s.sheet for s in input_specs(specs, master=False)), "集群名单"]
 
 
 MASTER_SHEETS, COUNTY_SHEETS = master_sheets(load_specs()), county_sheets(load_specs())
@@ -300,7 +301,7 @@ def build_master(path: str | Path, clusters: ClusterList | None = None, rules: R
     path = Path(path)
     specs = specs or load_specs()
     clusters, rules = clusters or default_clusters(), rules or load_rules(specs=specs)
-    tables = input_specs(specs)
+    tables = input_specs(specs.bind(rules))
     rows_of = header_rows(specs)
     widest = max(len(s.summary.columns) + 1 for s in tables)
     with atomic_path(path, backup=False) as tmp:
@@ -337,7 +338,7 @@ def build_county(path: str | Path, clusters: ClusterList | None = None, rules: R
     path = Path(path)
     specs = specs or load_specs()
     clusters, rules = clusters or default_clusters(), rules or load_rules(specs=specs)
-    tables = input_specs(specs)
+    tables = input_specs(specs, master=False)
     with atomic_path(path, backup=False) as tmp:
         b = _Book(tmp, clusters, rules)
         b.text_sheet("说明", GUIDES["county"]["guide"])
