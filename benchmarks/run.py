@@ -39,6 +39,17 @@ TARGETS = {"consolidate_vs_limit": ("<=", 1.3), "peer_vs_consolidate": (">=", 5.
            "button_vs_import_floor": ("<=", 1.15), "consolidate_peak_mb": ("<=", 300.0)}
 
 
+def _top3_within_quota(books, claims: dict) -> None:
+    """Keep the corpus clean under the guide's top-3 rule (000 二、（一）: at most 3 营收前三
+    enterprises per cluster): later claimants of a full cluster become 领跑者 enterprises."""
+    for book in books:
+        for p in book.table1:
+            if p.category == "营收前三":
+                claims[p.cluster] = claims.get(p.cluster, 0) + 1
+                if claims[p.cluster] > 3:
+                    p.category = "领跑者"
+
+
 def build_corpus(n: int, seed: int, folder: Path, rows_per_file: int = 80) -> list[Path]:
     """N clean county workbooks in the demo generator's realistic layout, cached by (n, seed)."""
     from xl_addin.examples import generate_city, write_county_workbook
@@ -51,12 +62,13 @@ def build_corpus(n: int, seed: int, folder: Path, rows_per_file: int = 80) -> li
     folder.mkdir(parents=True)
     clusters = default_clusters()
     per = max(rows_per_file // 5, 1)            # an innovation project has about five equipment rows
-    paths, k = [], 0
+    paths, k, claims = [], 0, {}
     while len(paths) < n:
         for city in clusters.cities:
             for book in generate_city(city, seed=seed + k, per_county=(per - 1, per + 1), clusters=clusters):
                 if len(paths) >= n:
                     break
+                _top3_within_quota([book], claims)
                 for p in book.table1 + book.table2:   # unique enterprises across the corpus
                     p.name = f"{p.name[:-4]}{len(paths):04d}{p.name[-4:]}"
                 paths.append(write_county_workbook(book, folder / f"{len(paths):04d}_{book.filename}",
@@ -84,7 +96,7 @@ def build_small_corpus(n: int, seed: int, folder: Path, t1: int = 15, t2: int = 
     folder.mkdir(parents=True)
     clusters = default_clusters()
     rng = random.Random(seed)
-    paths, used = [], set()
+    paths, used, claims = [], set(), {}
     for k in range(n):
         c = clusters.clusters[k % len(clusters.clusters)]
         book = CountyBook(c.city, c.county)
@@ -99,6 +111,7 @@ def build_small_corpus(n: int, seed: int, folder: Path, t1: int = 15, t2: int = 
             p = _equity(rng, c.city, c.county, c.name, c.industry, used)
             p.name = f"{p.name[:-4]}{k:04d}E{j:02d}{p.name[-4:]}"
             book.table2.append(p)
+        _top3_within_quota([book], claims)
         paths.append(write_county_workbook(book, folder / f"{k:04d}_{book.filename}", placeholders=False))
     done.write_text(json.dumps({"n": n, "seed": seed, "shape": "small"}))
     return paths
@@ -227,9 +240,9 @@ def main(argv: list[str] | None = None) -> dict:
     if args.corpus:
         files = sorted(p for p in args.corpus.rglob("*") if p.suffix in (".xlsx", ".xlsm", ".xls"))
     elif args.shape == "small":
-        files = build_small_corpus(args.n, args.seed, args.cache / f"small_n{args.n}_s{args.seed}")
+        files = build_small_corpus(args.n, args.seed, args.cache / f"small2_n{args.n}_s{args.seed}")
     else:
-        files = build_corpus(args.n, args.seed, args.cache / f"corpus_n{args.n}_s{args.seed}")
+        files = build_corpus(args.n, args.seed, args.cache / f"corpus2_n{args.n}_s{args.seed}")
     print(f"corpus: {len(files)} workbooks, {count_rows(files)} rows (ready in {time.perf_counter() - t0:.1f} s)",
           flush=True)
     button_input = one_workbook(args.button_rows, args.cache)

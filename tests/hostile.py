@@ -64,3 +64,13 @@ def million_rows(path: Path, rows: int = 1_000_000) -> Path:
                           for r in range(start, min(start + 10_000, rows + 1)))
         yield SHEET_TAIL
     return package(path, chunks())
+
+
+def zip_bomb(path: Path) -> Path:
+    """300 MB of zeros in a 300 KB workbook."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as fh:
+            for _ in range(300):
+                fh.write(b"\0" * (1 << 20))
+    return path

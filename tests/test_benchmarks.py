@@ -25,5 +25,5 @@ def test_benchmark_runs_at_small_n_and_reports_every_ratio(tmp_path):
     for name in result["ratios"]:
         assert name in proc.stdout
     # the corpus is cached: a second run reuses the same workbooks
-    corpus = sorted((tmp_path / "cache").glob("corpus_*/*.xlsx"))
+    corpus = sorted((tmp_path / "cache").glob("corpus2_*/*.xlsx"))
     assert len(corpus) == 4

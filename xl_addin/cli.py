@@ -345,6 +345,21 @@ def pdf(source, out_dir):
     _console().print(f"已生成 PDF：{path}")
 
 
+@main.command()
+@click.option("--port", default=8765, show_default=True, help="本机端口。")
+@click.option("--host", default=None, help="监听地址，默认只监听本机 127.0.0.1。指定其他地址会让局域网内的电脑也能访问。")
+@click.option("--no-browser", is_flag=True, help="不自动打开浏览器。")
+def serve(port, host, no_browser):
+    """在本机浏览器中使用（适合 WPS、禁用宏的电脑和 Mac）：打开页面，拖入区县报表即可校验汇总。"""
+    if host and host not in ("127.0.0.1", "localhost"):
+        _console(stderr=True).print(f"[yellow]警告：服务将监听 {host}，局域网内的其他电脑也可能访问本机的报表数据。"
+                                    "如无必要，请不要使用 --host。[/yellow]")
+    from .web.server import serve as run_server
+
+    _console().print(f"xl-addin 本机服务：http://127.0.0.1:{port}/ （按 Ctrl+C 退出）")
+    run_server(port, host, open_browser=not no_browser)
+
+
 @main.group()
 def ledger():
     """台账（SQLite）：导入名单，记录获批轮次，查看内容。台账不存在时自动建立。"""

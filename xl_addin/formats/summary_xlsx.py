@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
 import unicodedata
@@ -284,8 +285,10 @@ def _materials_sheet(w: _Writer, ws, rows: list[list]) -> None:
     for c, name in enumerate(cols):
         w.cell(ws, 1, c, name, "head")
     layout = w.layout(["int", "text", "center", "int", "text", "center", "text"])
+    rows = [[float(v[0]), v[1], v[2], float(v[3]), *v[4:]] for v in rows]
+    odd = _irregular(rows, layout.numeric) if rows else set()
     for r, values in enumerate(rows, start=2):
-        layout.write(ws, r, [float(values[0]), values[1], values[2], float(values[3]), *values[4:]])
+        layout.write(ws, r, values, r - 2 not in odd)
     ws.data_validation_list(2, 5, len(rows) + 1, 5, out["choices"])
     w.page(ws, 1, len(cols), out["widths"])
 
@@ -303,11 +306,17 @@ def _conditions_sheet(w: _Writer, ws, report: Report, spec) -> None:
     w.page(ws, 1, len(cols), [6] + [min(max(text_width(c) + 2, 10), 30) for c in cols[1:]])
 
 
-def _link(issue, out_dir: Path) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def _relative(path: str, out_dir: Path) -> str:
+    """An input's path relative to the summary's folder (resolved once per input, not per issue)."""
     try:
-        rel = os.path.relpath(Path(issue.path).resolve(), out_dir.resolve())
+        return os.path.relpath(Path(path).resolve(), out_dir.resolve())
     except ValueError:  # another drive on Windows
-        rel = str(Path(issue.path).resolve())
+        return str(Path(path).resolve())
+
+
+def _link(issue, out_dir: Path) -> str | None:
+    rel = _relative(issue.path, out_dir)
     anchor = f"#'{issue.sheet.replace(chr(39), chr(39) * 2)}'!{issue.cell}" if issue.sheet and issue.cell else ""
     target = f"external:{rel}{anchor}"
     return target if len(target) < 250 else None
