@@ -141,14 +141,30 @@ def materials(kind: str, category: str | None, items: int) -> list[str]:
     return [t.format(items=items) for t in lines]
 
 
-def material_rows(report: Report) -> list[list]:
-    """材料核对: one row per document of each accepted enterprise (its 已收/缺/不适用 left to fill)."""
+def material_columns(report: Report) -> list[str]:
+    """The documents of every project table (one column each, in the checklist's order)."""
+    names = []
+    for spec in report.specs:
+        if spec.report.get("project"):
+            for category in [None, *DOCUMENTS["declaration"].get("materials_by_category", {})]:
+                names += materials(spec.id, category, "各")
+    return list(dict.fromkeys(names))
+
+
+def material_rows(report: Report) -> tuple[list[str], list[list]]:
+    """材料核对: one row per accepted enterprise, one column per document; a document its
+    project does not need is 不适用, the others are left to fill (已收/缺)."""
+    documents = material_columns(report)
+    at = {d: i for i, d in enumerate(documents)}
     rows = []
     for spec in report.specs:
         for ent in report.enterprises[spec.id] if spec.report.get("project") else ():
-            for k, line in enumerate(materials(spec.id, ent.category, len(ent.rows)), start=1):
-                rows.append([len(rows) + 1, ent.name, spec.label, k, line, None, None])
-    return rows
+            needed = {at[d] for d in materials(spec.id, ent.category, "各")}
+            category = next((o.text for f in spec.fields for o in f.options
+                             if f.id == spec.enterprise.get("category") and o.value == ent.category), None)
+            rows.append([len(rows) + 1, ent.name, spec.label, category or "—", len(ent.rows)]
+                        + [None if i in needed else "不适用" for i in range(len(documents))])
+    return documents, rows
 
 
 def subsidy_rows(report: Report) -> list[list]:

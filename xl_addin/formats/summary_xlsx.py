@@ -277,20 +277,24 @@ def _issues_sheet(w: _Writer, ws, report: Report, out_dir: Path) -> None:
     w.page(ws, 1, len(cols), out["widths"])
 
 
-def _materials_sheet(w: _Writer, ws, rows: list[list]) -> None:
-    """材料核对: each accepted enterprise's documents, with a 已收/缺/不适用 dropdown to fill."""
+def _materials_sheet(w: _Writer, ws, documents: list[str], rows: list[list]) -> None:
+    """材料核对: one row per accepted enterprise, one column per document (不适用 where its
+    project needs none), with a 已收/缺/不适用 dropdown to fill."""
     out = sheets.OUTPUTS["materials"]
-    cols = out["columns"]
+    cols = out["columns"] + documents
     ws.merge_range(0, 0, 0, len(cols) - 1, out["title"], w.f["title"])
+    ws.set_row(1, 90)
     for c, name in enumerate(cols):
         w.cell(ws, 1, c, name, "head")
-    layout = w.layout(["int", "text", "center", "int", "text", "center", "text"])
-    rows = [[float(v[0]), v[1], v[2], float(v[3]), *v[4:]] for v in rows]
+    first = len(out["columns"])
+    layout = w.layout(["int", "text", "center", "center", "int"] + ["center"] * len(documents))
+    for values in rows:
+        values[0], values[4] = float(values[0]), float(values[4])
     odd = _irregular(rows, layout.numeric) if rows else set()
     for r, values in enumerate(rows, start=2):
         layout.write(ws, r, values, r - 2 not in odd)
-    ws.data_validation_list(2, 5, len(rows) + 1, 5, out["choices"])
-    w.page(ws, 1, len(cols), out["widths"])
+    ws.data_validation_list(2, first, len(rows) + 1, len(cols) - 1, out["choices"])
+    w.page(ws, 1, len(cols), out["widths"] + [out["document_width"]] * len(documents))
 
 
 def _conditions_sheet(w: _Writer, ws, report: Report, spec) -> None:
@@ -416,9 +420,10 @@ def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, 
             return wb
     if any(spec.enterprise.get("subsidy") for spec, _ in s.parts):
         _subsidy_sheet(w, wb.add_worksheet(SUBSIDY_SHEET, row_order=True), s.report)
-    materials = sheets.material_rows(s.report)
+    documents, materials = sheets.material_rows(s.report)
     if materials:
-        _materials_sheet(w, wb.add_worksheet(sheets.OUTPUTS["materials"]["sheet"], row_order=True), materials)
+        _materials_sheet(w, wb.add_worksheet(sheets.OUTPUTS["materials"]["sheet"], row_order=True), documents,
+                         materials)
     for spec in s.report.specs:
         if spec.conditions and s.report.enterprises[spec.id]:
             _conditions_sheet(w, wb.add_worksheet(spec.conditions["sheet"], row_order=True), s.report, spec)
@@ -482,14 +487,28 @@ def _report_sheet(ws, report: Report) -> None:
     import json
     import zlib
 
-    data = report.to_dict(items=False)
-    data["_items"] = {kind: {"columns": report.item_columns[kind],
-                             "rows": [[row.take(report.item_columns[kind]) if hasattr(row, "take")
-                                       else [row.get(h) for h in report.item_columns[kind]] for row in e.rows]
-                                      for e in report.enterprises[kind]]}
-                      for kind in report.tables if kind in report.item_columns}
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_iso)
-    text = base64.b64encode(zlib.compress(text.encode("utf-8"), 1)).decode("ascii")
+    packer, parts = zlib.compressobj(1), []
+    dump = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=_iso)
+
+    def put(text: str) -> None:
+        parts.append(packer.compress(text.encode("utf-8")))
+
+    # written a block of enterprises at a time (json's C encoder runs only whole: one dumps per
+    # block), so a province's JSON never sits in memory whole
+    put(dump(report.to_dict(items=False))[:-1] + ',"_items":{')
+    for n, kind in enumerate(k for k in report.tables if k in report.item_columns):
+        columns = report.item_columns[kind] + report.optional_columns.get(kind, [])
+        put(("," if n else "") + dump(kind) + ':{"columns":' + dump(columns) + ',"optional":'
+            + dump(report.optional_columns.get(kind, [])) + ',"rows":[')
+        ents = report.enterprises[kind]
+        for at in range(0, len(ents), 2000):
+            block = [[row.take(columns) if hasattr(row, "take") else [row.get(h) for h in columns] for row in e.rows]
+                     for e in ents[at:at + 2000]]
+            put(("," if at else "") + dump(block)[1:-1])
+        put("]}")
+    put("}}")
+    parts.append(packer.flush())
+    text = base64.b64encode(b"".join(parts)).decode("ascii")
     for r, at in enumerate(range(0, len(text), REPORT_CHUNK)):
         ws.write_string(r, 0, text[at:at + REPORT_CHUNK])
     ws.hide()
@@ -513,9 +532,9 @@ def read_embedded_report(path: str | Path) -> dict | None:
     except Exception:
         return None
     for kind, items in data.pop("_items", {}).items():
-        columns = items["columns"]
+        columns, optional = items["columns"], set(items.get("optional", []))
         for ent, rows in zip(data[kind]["enterprises"], items["rows"]):
-            ent["items"] = [{h: v for h, v in zip(columns, row)} for row in rows]
+            ent["items"] = [{h: v for h, v in zip(columns, row) if v is not None or h not in optional} for row in rows]
     return data
 
 
