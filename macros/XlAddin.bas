@@ -19,20 +19,33 @@ End Sub
 Public Sub ConsolidateCounties()
     ' The picked paths go through a hidden sheet, not the command string,
     ' so no file name can change the Python command.
-    Dim files As Variant, sht As Worksheet, i As Long
-    files = PickCountyFiles()
-    If Not IsArray(files) Then Exit Sub
-    Set sht = ThisWorkbook.Worksheets(FILES_SHEET)
-    sht.Cells.ClearContents
-    For i = LBound(files) To UBound(files)
-        sht.Cells(i - LBound(files) + 1, 1).Value = CStr(files(i))
-    Next i
-    RunPython HANDLERS & "consolidate()"
+    If PickToFilesSheet() Then RunPython HANDLERS & "consolidate()"
 End Sub
 
 Public Sub GenerateReport()
     RunPython HANDLERS & "report()"
 End Sub
+
+Public Sub ImportLists()
+    ' The list files go through the hidden sheet too.
+    If PickToFilesSheet() Then RunPython HANDLERS & "import_lists()"
+End Sub
+
+Public Sub RecordRound()
+    RunPython HANDLERS & "record_round()"
+End Sub
+
+Private Function PickToFilesSheet() As Boolean
+    Dim files As Variant, sht As Worksheet, i As Long
+    files = PickCountyFiles()
+    If Not IsArray(files) Then Exit Function
+    Set sht = ThisWorkbook.Worksheets(FILES_SHEET)
+    sht.Cells.ClearContents
+    For i = LBound(files) To UBound(files)
+        sht.Cells(i - LBound(files) + 1, 1).Value = CStr(files(i))
+    Next i
+    PickToFilesSheet = True
+End Function
 
 ' Ribbon callbacks: "As Object" rather than IRibbonControl keeps the project
 ' free of a reference to the Office type library.
@@ -50,4 +63,12 @@ End Sub
 
 Public Sub Ribbon_GenerateReport(ByVal control As Object)
     GenerateReport
+End Sub
+
+Public Sub Ribbon_ImportLists(ByVal control As Object)
+    ImportLists
+End Sub
+
+Public Sub Ribbon_RecordRound(ByVal control As Object)
+    RecordRound
 End Sub

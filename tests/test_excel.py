@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "workbooks" / "master.xlsm"
 COUNTY = ROOT / "workbooks" / "county_template.xlsx"
 HANDLERS = "import xl_addin.excel.buttons as b; b."
-EXPECTED_COMMANDS = {"ValidateRows": "validate()", "ComputeTotals": "compute()",
+EXPECTED_COMMANDS = {"ImportLists": "import_lists()", "RecordRound": "record_round()",
+                     "ValidateRows": "validate()", "ComputeTotals": "compute()",
                      "ConsolidateCounties": "consolidate()", "GenerateReport": "report()"}
 
 
@@ -170,7 +171,7 @@ def test_libreoffice_fires_every_button_and_ribbon_action(tmp_path):
     subs = set(out["subs"]["XlAddin"])
     # every button: bound to a Sub that exists, and that Sub passes the exact command
     by_caption = {b.caption: b for b in workbooks.BUTTONS}
-    assert len(out["buttons"]) == 4 + 2 + 2 + 2 + 2   # 说明, 表1, 表2, 推荐汇总表, 汇总表
+    assert len(out["buttons"]) == 6 + 2 + 2 + 2 + 2   # 说明, 表1, 表2, 推荐汇总表, 汇总表
     for button in out["buttons"]:
         spec = by_caption[button["label"]]
         assert button["scripts"] == [f"vnd.sun.star.script:VBAProject.XlAddin.{spec.sub}"
@@ -455,3 +456,31 @@ def test_a_share_typed_as_percent_in_excel_counts_as_that_percent():
     report = run([], books={"master.xlsm": WorkbookData([SheetGrid("表2", rows, percent_cells=found)])})
     (ent,) = report.enterprises["table2"]
     assert [r["占股比例%"] for r in ent.rows] == [5.0, 0.5, 7.0]
+
+
+def test_ledger_buttons_import_lists_record_the_round_and_the_checks_use_it(tmp_path, monkeypatch):
+    """导入名单 and 记录获批轮次 write 台账.sqlite beside the workbook; 校验 then uses it."""
+    from xl_addin.excel import buttons
+    from xl_addin.ledger import Ledger
+
+    monkeypatch.chdir(tmp_path)        # the remote engine's book has no folder: "beside" is the cwd
+    listed = tmp_path / "2024年领跑者企业名单.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["序号", "企业名称"])
+    wb.active.append([1, "沧州任丘甲公司"])
+    wb.save(listed)
+    book = remote_book(MASTER, {"_files": [[str(listed)]]})
+    assert buttons.import_lists() == ["2024年领跑者企业名单.xlsx：“领跑者”企业名单 1 行"]
+    assert Ledger.open(tmp_path / "台账.sqlite").show()["lists"] == {"leaders": [{"year": 2024, "rows": 1}]}
+    book = remote_book(MASTER, {"表1": GOOD_T1 + [t1_row("未认定公司", RQ, RQ_CLUSTER, LEADER)], "表2": GOOD_T2})
+    report = buttons.validate()
+    assert [(i.code, i.cell) for i in report.issues] == [("leader_not_registered", "D6")]
+    assert buttons.record_round(book) is None            # no summary beside the workbook yet
+    from xl_addin.consolidate import run
+    from xl_addin.formats.summary_xlsx import write_summary
+    county = tmp_path / "任丘市.xlsx"
+    from builders import T2, Sheet, write
+    write(county, [Sheet("表2", [T2, GOOD_T2[0]])])
+    write_summary(run([county]), tmp_path / "沧州市汇总表.xlsx")
+    assert buttons.record_round(book) == {"equity": 1, "invoices": 0, "pool": 0}
+    assert "2026 年度获批轮次" in _actions(book, "alert")[-1]["args"][0]

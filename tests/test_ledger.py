@@ -225,3 +225,26 @@ def test_two_processes_read_at_once(tmp_path, ledger_files):
                               stdout=subprocess.PIPE, text=True) for _ in range(4)]
     outs = [p.communicate()[0] for p in procs]
     assert all(p.returncode == 0 for p in procs) and all("2024年 2 行" in o for o in outs)
+
+
+def test_materials_sheet_lists_each_enterprises_documents_with_a_dropdown(tmp_path):
+    path = write(tmp_path / "a.xlsx", [Sheet("表1", [T1, t1_row("领跑公司", RQ, RQ_CLUSTER, LEADER),
+                                                   t1_row("前三公司", RQ, RQ_CLUSTER, TOP3)]),
+                                       Sheet("表2", [T2, t2_row("股权公司", "沧州", HJ, HJ_CLUSTER)])])
+    from xl_addin.formats.summary_xlsx import write_summary
+    out = write_summary(run([path]), tmp_path / "S.xlsx")
+    ws = openpyxl.load_workbook(out)["材料核对"]
+    header = [c.value for c in ws[2]]
+    rows = {r[1]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True)}
+    rank = next(h for h in header if h and "排名前3证明" in h)
+    agreement = next(h for h in header if h and "股权投资协议" in h)
+    assert rows["前三公司"][rank] is None and rows["领跑公司"][rank] == "不适用"    # only 营收前三 needs it
+    assert rows["股权公司"][agreement] is None and rows["领跑公司"][agreement] == "不适用"
+    assert any("营业执照" in h for h in header if h)
+    (dv,) = ws.data_validations.dataValidation
+    assert dv.formula1 == '"已收,缺,不适用"' and str(dv.sqref).startswith("F3")
+    from xl_addin.formats.docx_declarations import build_declaration
+    from xl_addin.rules import load_rules
+    from xl_addin.spec import load_specs
+    doc = build_declaration("前三公司", {"table1": {"category": "营收前三", "items": [{}]}}, load_rules(), load_specs())
+    assert any("排名前3证明" in p.text for p in doc.paragraphs)

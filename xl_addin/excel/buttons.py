@@ -114,15 +114,37 @@ def _book_data(book) -> WorkbookData:
     return WorkbookData([_grid(book.sheets[n]) for n in _table_sheets() if n in names])
 
 
-def _run_book(book, files: list[str] | None = None):
-    """The core on the picked files, or on the book's own 表1/表2 when none are given."""
-    rules = load_rules()
-    if not files:
-        return run([], rules, books={book.name: _book_data(book)}), rules
-    def progress(i: int, n: int, path: str) -> None:
-        _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")
+LEDGER_NAME = "台账.sqlite"
 
-    return run(files, rules, progress=progress), rules
+
+def _ledger(book, rules, create: bool = False):
+    """The ledger beside the workbook (台账.sqlite), when there is one (or `create`)."""
+    from ..ledger import Ledger
+
+    path = Path(book.fullname).parent / LEDGER_NAME
+    if not (create or path.exists()):
+        return None
+    ledger = Ledger.open(path)
+    ledger.year = int(rules.raw["round"].get("year", 9999))
+    return ledger
+
+
+def _run_book(book, files: list[str] | None = None):
+    """The core on the picked files, or on the book's own table sheets when none are given;
+    with the ledger beside the workbook when there is one."""
+    rules = load_rules()
+    ledger = _ledger(book, rules)
+    try:
+        if not files:
+            return run([], rules, books={book.name: _book_data(book)}, ledger=ledger), rules
+
+        def progress(i: int, n: int, path: str) -> None:
+            _status(book, f"正在读取第 {i}/{n} 个文件：{Path(path).name}")
+
+        return run(files, rules, progress=progress, ledger=ledger), rules
+    finally:
+        if ledger is not None:
+            ledger.close()
 
 
 def _write_table(book, name: str, rows: list[list]) -> None:
@@ -274,3 +296,66 @@ def report(book):
     path = write_report(result.to_dict(), rules, result.city, out)
     _finish(book, "生成推荐报告", f"已生成推荐报告：{path}\n{_counts(result)}")
     return path
+
+
+def list_kind(path: str) -> str:
+    """Which list a file is, by its name: 培育库 -> pool, 基金/管理人 -> funds, else leaders."""
+    name = Path(path).name
+    return "pool" if "培育库" in name else "funds" if ("基金" in name or "管理人" in name) else "leaders"
+
+
+@_button("导入名单")
+def import_lists(book):
+    """导入名单: the picked list files into 台账.sqlite beside the workbook."""
+    import re
+
+    from ..formats.csv_reader import read_any
+    from ..formats.grid import ReadError
+    from ..lists import read_list
+
+    files = picked_files(book)
+    if not files:
+        _finish(book, "导入名单", "没有选择名单文件。")
+        return None
+    ledger = _ledger(book, load_rules(), create=True)
+    names = {"leaders": "“领跑者”企业名单", "pool": "培育库名单", "funds": "私募基金管理人名单"}
+    done = []
+    try:
+        for f in files:
+            kind = list_kind(f)
+            year = re.search(r"(19|20)\d\d", Path(f).name)
+            try:
+                rows = read_list(read_any(f), kind)
+            except ReadError as exc:
+                done.append(f"{Path(f).name}：无法读取（{exc.detail or exc.code}）")
+                continue
+            n = ledger.import_list(kind, rows, int(year.group(0)) if year else None, Path(f).name)
+            done.append(f"{Path(f).name}：{names[kind]} {n} 行")
+    finally:
+        ledger.close()
+    _finish(book, "导入名单", "已导入台账：\n" + "\n".join(done))
+    return done
+
+
+@_button("记录获批轮次")
+def record_round(book):
+    """记录获批轮次: the last summary beside the workbook, recorded as this round in the ledger."""
+    from ..formats.summary_xlsx import read_embedded_report
+    from ..spec import load_specs
+
+    rules = load_rules()
+    folder = Path(book.fullname).parent
+    summaries = sorted(folder.glob("*市汇总表.xlsx"), key=lambda p: p.stat().st_mtime)
+    data = read_embedded_report(summaries[-1]) if summaries else None
+    if data is None:
+        _finish(book, "记录获批轮次", "本文件夹中没有汇总表（××市汇总表.xlsx）。请先点“汇总区县报表”。")
+        return None
+    year = int(rules.raw["round"].get("year", 0))
+    ledger = _ledger(book, rules, create=True)
+    try:
+        counts = ledger.record(data, year, load_specs(), summaries[-1].name)
+    finally:
+        ledger.close()
+    _finish(book, "记录获批轮次", f"已把 {summaries[-1].name} 记为 {year} 年度获批轮次：股权投资项目 {counts['equity']} 个，"
+                              f"发票 {counts['invoices']} 张，入库企业 {counts['pool']} 家。")
+    return counts

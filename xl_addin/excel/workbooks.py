@@ -65,6 +65,8 @@ BUTTONS = [
     Button("计算合计与补助", "ComputeTotals", "Ribbon_ComputeTotals", "AutoSum"),
     Button("汇总区县报表", "ConsolidateCounties", "Ribbon_ConsolidateCounties", "Consolidate"),
     Button("生成推荐报告", "GenerateReport", "Ribbon_GenerateReport", "FileSaveAs"),
+    Button("导入名单", "ImportLists", "Ribbon_ImportLists", "ImportExcel"),
+    Button("记录获批轮次", "RecordRound", "Ribbon_RecordRound", "RecordsSaveRecord"),
 ]
 
 
@@ -310,7 +312,7 @@ def build_master(path: str | Path, clusters: ClusterList | None = None, rules: R
         b.prepare_options(tables)
         for spec in tables:
             b.table_sheet(spec, BUTTONS[:2])
-        b.output_sheet(SUMMARY_SHEET, rules.summary_title, [], rows_of, BUTTONS[2:], width=widest)
+        b.output_sheet(SUMMARY_SHEET, rules.summary_title, [], rows_of, BUTTONS[2:4], width=widest)
         b.output_sheet(OUTPUT_SHEETS[0], sheets.OUTPUTS["subsidy"]["title"], sheets.SUBSIDY, rows_of)
         b.output_sheet(OUTPUT_SHEETS[1], sheets.OUTPUTS["issues"]["title"], sheets.ISSUES, rows_of)
         b.output_sheet(OUTPUT_SHEETS[2], sheets.OUTPUTS["inputs"]["title"], sheets.INPUTS, rows_of)
