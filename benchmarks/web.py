@@ -73,8 +73,8 @@ def main() -> dict:
     out = {"cold_cli_s": statistics.median(cold), "first_post_s": first, "warm_post_s": statistics.median(warm)}
     print(f"fresh CLI process  {out['cold_cli_s']:.2f} s (median of {args.reps})")
     print(f"first POST         {out['first_post_s']:.2f} s")
-    print(f"warm POST          {out['warm_post_s']:.2f} s (median of {args.reps}; SUMMARY.xlsx, REPORT.json, "
-          f"the report .docx and the declarations .zip)")
+    print(f"warm POST          {out['warm_post_s']:.2f} s (median of {args.reps}; SUMMARY.xlsx and REPORT.json, "
+          f"as the CLI writes; the Word documents are made when first downloaded)")
     print(f"ratio cold/warm    {out['cold_cli_s'] / out['warm_post_s']:.2f}")
     return out
 

@@ -132,3 +132,19 @@ def test_the_recognition_template_has_its_dropdowns():
     assert "装备制造" in values(sources["D4"]) and "纺织服装" in values(sources["D4"])
     guide = " ".join(str(c.value) for row in wb["说明"].iter_rows() for c in row if c.value)
     assert "资本助力发展" in guide and "佐证" in guide
+
+
+def test_recognition_needs_the_cultivation_pool_when_one_is_loaded(tmp_path, county_lists):
+    rq, hj, _ = county_lists
+    pool = write(tmp_path / "培育库名单.xlsx", [Sheet("名单", [["序号", "企业名称", "统一社会信用代码"],
+                                                        [1, "别的名字", _good_code(8)]])])
+    db = tmp_path / "台账.sqlite"
+    assert CliRunner().invoke(main, ["ledger", "import-pool", str(db), str(pool), "--year", "2024"]).exit_code == 0
+    out = tmp_path / "R.json"
+    CliRunner().invoke(main, ["validate", str(hj), "--ledger", str(db), "--json", str(out)])
+    data = json.loads(out.read_text("utf-8"))
+    assert "not_in_cultivation_pool" not in data["checks_skipped"]
+    assert [(i["code"], i["cell"]) for i in data["issues"]] == []          # 河间辛: in the pool by its code
+    CliRunner().invoke(main, ["validate", str(rq), "--ledger", str(db), "--json", str(out)])
+    data = json.loads(out.read_text("utf-8"))
+    assert ("not_in_cultivation_pool", "B3") in [(i["code"], i["cell"]) for i in data["issues"]]   # 任丘甲 (认定)

@@ -13,6 +13,7 @@ import sys
 import time
 import zipfile
 from pathlib import Path
+from urllib.parse import quote
 
 import openpyxl
 import pytest
@@ -61,7 +62,7 @@ def server(tmp_path_factory):
 
 def request(port, method, path, body=b"", headers=None):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request(method, path, body=body, headers={"Host": f"127.0.0.1:{port}", **(headers or {})})
+    conn.request(method, quote(path), body=body, headers={"Host": f"127.0.0.1:{port}", **(headers or {})})
     res = conn.getresponse()
     data = res.read()
     conn.close()
@@ -99,6 +100,10 @@ def test_the_api_returns_the_report_with_uploaded_names_and_downloads(server, de
     assert set(report["downloads"]) == {"SUMMARY.xlsx", "REPORT.json", "沧州市推荐报告.docx", "企业声明.zip"}
     status, xlsx = request(server["port"], "GET", report["downloads"]["SUMMARY.xlsx"])
     assert status == 200 and xlsx[:2] == b"PK"
+    status, bundle = request(server["port"], "GET", report["downloads"]["企业声明.zip"])
+    assert status == 200 and len(zipfile.ZipFile(io.BytesIO(bundle)).namelist()) == report["summary"]["units"]
+    status, doc = request(server["port"], "GET", report["downloads"]["沧州市推荐报告.docx"])
+    assert status == 200 and doc[:2] == b"PK"
     cli = CliRunner().invoke(main, ["consolidate", str(demo / "区县报表"), "--out", str(demo / "cli.xlsx"),
                                     "--city", "沧州"])
     assert cli.exit_code == 1

@@ -393,22 +393,18 @@ files_argument = click.argument("files", nargs=-1, required=True, type=click.Pat
 year_option = click.option("--year", type=int, help="名单中没有年度列时使用的年度，如 2024。")
 
 
-@ledger.command("import-leaders")
-@ledger_argument
-@files_argument
-@year_option
-def import_leaders(ledger_path, files, year):
-    """导入省厅公布的“领跑者”企业名单（.xlsx/.xls/.csv）；同一年度重新导入即替换。"""
-    _import(ledger_path, files, "leaders", year)
+def _dated_list_command(command: str, list_name: str, doc: str) -> None:
+    """`ledger import-leaders` / `import-pool`: a dated list, replaced a year at a time."""
+    @ledger.command(command, help=doc)
+    @ledger_argument
+    @files_argument
+    @year_option
+    def run_import(ledger_path, files, year):
+        _import(ledger_path, files, list_name, year)
 
 
-@ledger.command("import-pool")
-@ledger_argument
-@files_argument
-@year_option
-def import_pool(ledger_path, files, year):
-    """导入“领跑者”企业培育库名单（.xlsx/.xls/.csv）；同一年度重新导入即替换。"""
-    _import(ledger_path, files, "pool", year)
+_dated_list_command("import-leaders", "leaders", "导入省厅公布的“领跑者”企业名单（.xlsx/.xls/.csv）；同一年度重新导入即替换。")
+_dated_list_command("import-pool", "pool", "导入“领跑者”企业培育库名单（.xlsx/.xls/.csv）；同一年度重新导入即替换。")
 
 
 @ledger.command("import-funds")

@@ -128,11 +128,6 @@ class TableSpec:
     def official(self) -> list[Field]:
         return [f for f in self.fields if f.official]
 
-    @property
-    def content_fields(self) -> list[Field]:
-        """Fields whose cells make a row data (a lone row number does not)."""
-        return [f for f in self.fields if f.type != "seq"]
-
     def first_of(self, type_: str) -> str | None:
         return next((f.id for f in self.fields if f.type == type_), None)
 
@@ -211,10 +206,6 @@ class Specs:
             if t.id == kind:
                 return t
         raise KeyError(kind)
-
-    @property
-    def kinds(self) -> list[str]:
-        return [t.id for t in self.tables]
 
     def bind(self, rules) -> "Specs":
         """The specs with the choices their fields take from the rules table filled in."""

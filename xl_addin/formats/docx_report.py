@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
-from importlib import resources
 from pathlib import Path
 
 from docx import Document
@@ -23,12 +21,7 @@ from ..spec import Specs, TableSpec, load_specs
 from .docx_common import (HEADING_FONT, SIZE_2, SIZE_3, SIZE_4, TITLE_FONT, official_page,
                           page_number_footer, paragraph, save, table)
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
-DOCUMENTS = tomllib.loads(resources.files("xl_addin.data").joinpath("documents.toml").read_text("utf-8"))
+DOCUMENTS = sheets.DOCUMENTS         # the documents' texts, read once (data/documents.toml)
 PAGE_MM = 257          # usable width of an A4 landscape page with 20 mm margins
 
 

@@ -86,8 +86,9 @@ class TooLarge(Exception):
 @dataclass
 class Result:
     folder: Path
-    files: dict[str, Path]
+    files: dict[str, object]        # name -> Path, or a function that makes it (see _consolidate)
     created: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Results:
@@ -205,10 +206,16 @@ def create_app(port: int = 8765, root: Path | None = None, host: str | None = No
 
     async def download(request: Request) -> Response:
         result = results.get(request.path_params["token"])
-        path = result.files.get(request.path_params["name"]) if result else None
+        name = request.path_params["name"]
+        path = result.files.get(name) if result else None
+        if callable(path):                  # made on first download, then kept
+            with result.lock:
+                path = result.files[name]
+                if callable(path):
+                    path = result.files[name] = await asyncio.to_thread(path)
         if path is None or not path.exists():
             return error(404, "下载已过期或不存在（结果保留一小时），请重新汇总。")
-        return FileResponse(path, filename=path.name)
+        return FileResponse(path, filename=name)
 
     app = Starlette(routes=[Route("/", page), Route("/static/{name}", static), Route("/api/cities", cities),
                             Route("/api/consolidate", consolidate, methods=["POST"]),
@@ -266,16 +273,21 @@ def _consolidate(run, rules, specs, paths, names, city, folder: Path, work: thre
         rename(report, names)
         summary = write_summary(report, folder / "SUMMARY.xlsx", title=rules.summary_title)
         data = report.to_dict()
-        files = {"SUMMARY.xlsx": summary, "REPORT.json": write_text(folder / "REPORT.json", report.to_json())}
-        who = report.city or "XX"
-        files[f"{who}市推荐报告.docx"] = write_report(data, rules, report.city or "XX", folder / "推荐报告.docx",
-                                                  specs=specs)
-        declarations = write_declarations(data, rules, folder / "declarations", specs)
+    files = {"SUMMARY.xlsx": summary, "REPORT.json": write_text(folder / "REPORT.json", report.to_json())}
+
+    # The Word documents are made when first downloaded: a city's declarations are one
+    # document per enterprise (seconds of python-docx), which most runs never fetch.
+    def report_docx() -> Path:
+        return write_report(data, rules, report.city or "XX", folder / "推荐报告.docx", specs=specs)
+
+    def declarations_zip() -> Path:
         bundle = folder / "企业声明.zip"
         with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as z:
-            for p in declarations:
+            for p in write_declarations(data, rules, folder / "declarations", specs):
                 z.write(p, p.name)
-        files["企业声明.zip"] = bundle
+        return bundle
+    files[f"{report.city or 'XX'}市推荐报告.docx"] = report_docx
+    files["企业声明.zip"] = declarations_zip
     return data, files
 
 
