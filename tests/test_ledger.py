@@ -248,3 +248,32 @@ def test_materials_sheet_lists_each_enterprises_documents_with_a_dropdown(tmp_pa
     from xl_addin.spec import load_specs
     doc = build_declaration("前三公司", {"table1": {"category": "营收前三", "items": [{}]}}, load_rules(), load_specs())
     assert any("排名前3证明" in p.text for p in doc.paragraphs)
+
+
+RECORDER = """
+import sys
+from xl_addin.ledger import Ledger
+from xl_addin.spec import load_specs
+ledger, specs = Ledger.open(sys.argv[1]), load_specs()
+items = [{"股权投资机构名称": f"基金{i}", "签订股权协议时间": "2023-05-08"} for i in range(3000)]
+data = {"table2": {"enterprises": [{"name": "甲公司", "items": items}]}}
+while True:
+    ledger.record(data, 2025, specs)
+"""
+
+
+def test_a_kill_during_record_leaves_the_round_whole(tmp_path):
+    db = tmp_path / "台账.sqlite"
+    Ledger.open(db).close()
+    rng = random.Random(11)
+    for _ in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", RECORDER, str(db)])
+        time.sleep(rng.uniform(0.5, 1.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        check = sqlite3.connect(db)
+        assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows = check.execute("SELECT COUNT(*) FROM equity").fetchone()[0]
+        rounds = check.execute("SELECT equity FROM rounds").fetchall()
+        check.close()
+        assert (rows, rounds) in ((0, []), (3000, [(3000,)]))     # nothing, or the round whole
