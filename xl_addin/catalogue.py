@@ -24,11 +24,13 @@ class Code:
     level: str  # file | row | enterprise | city
     title: str
     template: str
+    hint: str = ""      # the short form of the county template's formulas (校验提示)
 
 
 def _load() -> dict[str, Code]:
     raw = tomllib.loads(resources.files("xl_addin.data").joinpath("catalogue.toml").read_text("utf-8"))
-    return {code: Code(code, d["severity"], d["level"], d["title"], d["template"]) for code, d in raw.items()}
+    return {code: Code(code, d["severity"], d["level"], d["title"], d["template"], d.get("hint", ""))
+            for code, d in raw.items()}
 
 
 CATALOGUE: dict[str, Code] = _load()

@@ -42,6 +42,14 @@ def xl_col_to_name(col: int) -> str:
     return name
 
 
+def column_index(name: str) -> int:
+    """'A' -> 0, 'AB' -> 27."""
+    n = 0
+    for ch in name:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def header_key(text: object) -> str:
     """Header text without spaces, brackets, punctuation or a unit: '县\n(市、区）' -> '县市区'."""
     k = _HEADER_STRIP.sub("", unicodedata.normalize("NFKC", str(text)))

@@ -22,7 +22,9 @@ from ..rules import Rules, load_rules
 from ..spec import Specs, TableSpec, load_specs
 from ..formats.atomic import atomic_path
 from ..formats.summary_xlsx import a4_landscape, text_width
+from ..validate import required_fields
 from . import vba
+from .selfcheck import RULES_SHEET, Lists, RulesRange, SelfCheck
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -76,7 +78,7 @@ def master_sheets(specs: Specs) -> list[str]:
 
 
 def county_sheets(specs: Specs) -> list[str]:
-    return ["说明", *(s.sheet for s in input_specs(specs, master=False)), "集群名单"]
+    return ["说明", *(s.sheet for s in input_specs(specs, master=False)), "集群名单", RULES_SHEET]
 
 
 MASTER_SHEETS, COUNTY_SHEETS = master_sheets(load_specs()), county_sheets(load_specs())
@@ -112,18 +114,25 @@ class _Book:
         self.clusters, self.rules = clusters, rules
         base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "border": 1}
         add = self.wb.add_format
+        entries = {"entry": {**base, "text_wrap": True, "locked": False},
+                   "entry_money": {**base, "num_format": "0.00", "locked": False},
+                   "entry_date": {**base, "num_format": "yyyy-mm-dd", "locked": False},
+                   "entry_text": {**base, "num_format": "@", "locked": False}}
         self.f = {
             "title": add({"font_name": "黑体", "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"}),
             "unit": add({"font_name": FONT, "font_size": 11, "align": "right"}),
             "head": add({**base, "bold": True, "align": "center", "text_wrap": True, "bg_color": "#DDEBF7"}),
-            "entry": add({**base, "text_wrap": True, "locked": False}),
-            "entry_money": add({**base, "num_format": "0.00", "locked": False}),
-            "entry_date": add({**base, "num_format": "yyyy-mm-dd", "locked": False}),
-            "entry_text": add({**base, "num_format": "@", "locked": False}),
+            **{k: add(v) for k, v in entries.items()},
+            # the self-checking template's entry cells: no border until the row is filled
+            **{f"{k}_open": add({n: x for n, x in v.items() if n != "border"}) for k, v in entries.items()},
             "text": add({"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"}),
             "h2": add({"font_name": "黑体", "font_size": 12, "bold": True, "valign": "vcenter"}),
             "doc_title": add({"font_name": "黑体", "font_size": 16, "bold": True, "valign": "vcenter"}),
             "cell": add({**base, "text_wrap": True}),
+            "hint": add({**base, "text_wrap": True, "font_color": "#C00000", "valign": "top"}),
+            "count": add({"font_name": FONT, "font_size": 11, "bold": True, "font_color": "#C00000"}),
+            "bad": add({"bg_color": "#FFC7CE", "font_color": "#9C0006"}),
+            "grid": add({"border": 1}),
         }
 
     def print_setup(self, ws, header_rows: tuple[int, int], ncols: int) -> None:
@@ -139,24 +148,38 @@ class _Book:
         ids = list(dict.fromkeys(f.id for f in extra if f not in spec.official))
         return spec.official + [spec.field(i) for i in ids]
 
-    def table_sheet(self, spec: TableSpec, buttons: list[Button]) -> None:
+    def table_sheet(self, spec: TableSpec, buttons: list[Button], check: RulesRange | None = None) -> None:
+        """A table sheet: title, 单位, header and DATA_ROWS entry rows. With `check` (the county
+        template), the sheet checks itself: 校验提示, hidden helper columns, colours, a count,
+        and the cluster and county dropdowns narrowed to the row's county and city."""
         ws = self.wb.add_worksheet(spec.sheet)
         fields = self.template_fields(spec)
         n = len(fields)
+        last = FIRST_DATA_ROW + DATA_ROWS - 1
+        sc = SelfCheck(spec, fields, self.rules, required_fields(spec, self.rules), self.lists, check,
+                       FIRST_DATA_ROW + 1, last + 1) if check is not None else None
         ws.merge_range(0, 0, 0, n - 1, spec.title, self.f["title"])
         ws.set_row(0, 30)
-        ws.merge_range(1, 0, 1, n - 1, f"单位：{spec.unit}" if spec.unit else "", self.f["unit"])
+        unit = f"单位：{spec.unit}" if spec.unit else ""
+        if sc:       # the count on the left of the caption row, the unit on its right
+            ws.merge_range(1, 0, 1, n - 4, "", self.f["count"])
+            ws.write_formula(1, 0, sc.count_formula(), self.f["count"], "未发现问题")
+            ws.merge_range(1, n - 3, 1, n - 1, unit, self.f["unit"])
+        else:
+            ws.merge_range(1, 0, 1, n - 1, unit, self.f["unit"])
         for c, f in enumerate(fields):
             ws.write_string(2, c, f.header, self.f["head"])
             ws.set_column(c, c, f.width or 11)
         ws.set_row(2, 32)
-        last = FIRST_DATA_ROW + DATA_ROWS - 1
         for c, f in enumerate(fields):
             fmt = "entry_money" if f.type in ("amount", "percent") else "entry_date" if f.type == "date" else \
                 "entry_text" if f.type == "code" else "entry"
+            fmt = fmt + "_open" if sc else fmt       # the grid comes from conditional formatting
             for r in range(FIRST_DATA_ROW, last + 1):
                 ws.write_blank(r, c, None, self.f[fmt])
-        self._dropdowns(ws, fields, last)
+        self._dropdowns(ws, fields, last, sc)
+        if sc:
+            self._selfcheck(ws, sc, fields, last)
         ws.freeze_panes(FIRST_DATA_ROW, 1)
         ws.protect("", {"format_cells": True, "format_columns": True, "format_rows": True, "insert_rows": True,
                         "delete_rows": True, "objects": True, "sort": True, "autofilter": True})
@@ -165,7 +188,32 @@ class _Book:
             ws.insert_button(FIRST_DATA_ROW + i * 3, n + 1, {"macro": f"XlAddin.{b.sub}", "caption": b.caption,
                                                              "width": 150, "height": 40})
 
-    def _dropdowns(self, ws, fields, last: int) -> None:
+    def _selfcheck(self, ws, sc: SelfCheck, fields, last: int) -> None:
+        """校验提示 (locked, outside the print area), the hidden helpers and the colours. The
+        template prints its filled rows only: empty rows carry no border (the grid of a row
+        appears with its first value), so no page of empty grid is printed."""
+        n = len(fields)
+        ws.write_string(2, sc.hint_col, "校验提示", self.f["head"])
+        ws.set_column(sc.hint_col, sc.hint_col, 46)
+        for name, c in sc.index.items():
+            ws.write_string(2, c, name)
+        for c, _ in zip(sc.cond_index, sc.covered()):
+            ws.write_string(2, c, "_check")
+        ws.set_column(sc.hint_col + 1, sc.last_col, 6, None, {"hidden": True})
+        rows = sc.formulas()
+        for r in range(FIRST_DATA_ROW, last + 1):
+            for c, formula in rows:
+                value = "" if c in (sc.hint_col, sc.index["_msgs"]) else 0
+                ws.write_formula(r, c, sc.row(formula, r + 1), self.f["hint"] if c == sc.hint_col else None, value)
+        first = FIRST_DATA_ROW + 1
+        for f_id, formula in sc.highlight().items():
+            c = sc.fields.index(sc.spec.field(f_id))
+            ws.conditional_format(FIRST_DATA_ROW, c, last, c, {"type": "formula", "criteria": formula,
+                                                               "format": self.f["bad"]})
+        ws.conditional_format(FIRST_DATA_ROW, 0, last, n - 1, {
+            "type": "formula", "criteria": f"=${sc.helper['_data']}{first}=1", "format": self.f["grid"]})
+
+    def _dropdowns(self, ws, fields, last: int, sc: SelfCheck | None = None) -> None:
         n_counties, n_cities = len(self.clusters.counties), len(self.clusters.cities)
         sources = {"counties": f"=集群名单!$G$2:$G${n_counties + 1}",
                    "cities": f"=集群名单!$H$2:$H${n_cities + 1}",
@@ -175,6 +223,8 @@ class _Book:
             if f.dropdown in ("options", "industries"):
                 column = self.option_columns[f.header]
                 source = f"=集群名单!${column}$2:${column}${len(self.choices[f.header]) + 1}"
+            narrowed = self._narrowed(sc, f) if sc else None
+            source = narrowed or source
             if f.type == "date":
                 ws.data_validation(FIRST_DATA_ROW, c, last, c, {
                     "validate": "date", "criteria": "between", "minimum": dt.date(2000, 1, 1),
@@ -201,6 +251,31 @@ class _Book:
                 elif f.dropdown == "industries":
                     self.choices.setdefault(f.header, list(self.clusters.industries))
         self.option_columns = {h: xl_col_to_name(8 + i) for i, h in enumerate(self.choices)}
+        # the dependent dropdowns' lists: (county, cluster) sorted by county, (city, county) by city
+        start = 8 + len(self.choices) + 1
+        self.pairs = {"clusters": sorted(((cl.county, cl.name) for cl in self.clusters.clusters), key=lambda p: p[0]),
+                      "counties": sorted(((self.clusters.county_city[c], c) for c in self.clusters.counties),
+                                         key=lambda p: p[0])}
+        self.pair_columns = {kind: (xl_col_to_name(start + 2 * i), xl_col_to_name(start + 2 * i + 1))
+                             for i, kind in enumerate(self.pairs)}
+        n = len(self.clusters.clusters) + 1
+        self.lists = Lists(names=f"集群名单!$D$2:$D${n}", cluster_counties=f"集群名单!$C$2:$C${n}",
+                           cluster_cities=f"集群名单!$B$2:$B${n}",
+                           cities=f"集群名单!$H$2:$H${len(self.clusters.cities) + 1}")
+
+    def _narrowed(self, sc: SelfCheck, f) -> str | None:
+        """The list of a cluster (county) cell: the clusters of the row's county (the counties of
+        its city), from the sorted pairs of 集群名单; all of them while that cell is blank or
+        unknown. OFFSET/MATCH/COUNTIF in a list source: Excel, WPS and LibreOffice all take it."""
+        depends = {"clusters": sc.spec.first_of("county"), "counties": sc.spec.first_of("city")}.get(f.dropdown)
+        if depends is None or depends not in sc.col:
+            return None
+        key_col, value_col = self.pair_columns[f.dropdown]
+        n = len(self.pairs[f.dropdown]) + 1
+        keys, on = f"集群名单!${key_col}$2:${key_col}${n}", sc.row(sc.value(depends), FIRST_DATA_ROW + 1)
+        full = {"clusters": self.lists.names, "counties": f"集群名单!$G$2:$G${len(self.clusters.counties) + 1}"}
+        return (f"=IF(COUNTIF({keys},{on})=0,{full[f.dropdown]},"
+                f"OFFSET(集群名单!${value_col}$1,MATCH({on},{keys},0),0,COUNTIF({keys},{on}),1))")
 
     def cluster_sheet(self, specs: list[TableSpec]) -> None:
         """The eligible clusters, and the lists the dropdowns read: counties, cities and the
@@ -219,6 +294,15 @@ class _Book:
         for col, values in enumerate(lists, start=6):
             for r, v in enumerate(values, start=1):
                 ws.write_string(r, col, v, self.f["cell"])
+        from ..locate import column_index
+        heads = {"clusters": ("县（市、区）（集群下拉用）", "集群（集群下拉用）"),
+                 "counties": ("设区市（县下拉用）", "县（市、区）（县下拉用）")}
+        for kind, pairs in self.pairs.items():
+            for col, head in zip(self.pair_columns[kind], heads[kind]):
+                ws.write_string(0, column_index(col), head, self.f["head"])
+            for r, pair in enumerate(pairs, start=1):
+                for col, v in zip(self.pair_columns[kind], pair):
+                    ws.write_string(r, column_index(col), v, self.f["cell"])
         for c, w in enumerate((6, 10, 14, 34, 14, 2, 18, 14, *([18] * len(choices)))):
             ws.set_column(c, c, w)
         ws.freeze_panes(1, 0)
@@ -345,9 +429,11 @@ def build_county(path: str | Path, clusters: ClusterList | None = None, rules: R
         b = _Book(tmp, clusters, rules)
         b.text_sheet("说明", GUIDES["county"]["guide"])
         b.prepare_options(tables)
+        check = RulesRange()
         for spec in tables:
-            b.table_sheet(spec, [])
+            b.table_sheet(spec, [], check)
         b.cluster_sheet(tables)
+        check.write(b.wb, b.f)
         b.wb.close()
         _normalize_zip(tmp)
     return path
