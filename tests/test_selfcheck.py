@@ -41,6 +41,7 @@ T1_CASES = [
     ([inv(t1_row("清洁甲公司", RQ, RQ_CLUSTER, LEADER, "研发1：光谱仪", unit=30, total=60), "A001"),
       inv(t1_row(None, None, None, None, "试验1：振动台", unit=20, total=40), "A002")], set()),
     ([t1_row("清洁乙公司", HJ, HJ_CLUSTER, TOP3, "检验检测1：三坐标", unit=55, total=55)], set()),
+    ([t1_row("文本金额公司", RQ, RQ_CLUSTER, LEADER, unit="30万元", total="1,050")], set()),   # read as 30 and 1050
     ([t1_row("缺县公司", None, RQ_CLUSTER, LEADER, unit=30, total=60)], {"required_missing"}),
     ([t1_row("缺集群公司", RQ, None, LEADER, unit=30, total=60)], {"required_missing"}),
     ([t1_row("类别错公司", RQ, RQ_CLUSTER, "其他企业", unit=30, total=60)], {"enterprise_category_invalid"}),
@@ -72,6 +73,8 @@ D = dt.date(2023, 5, 8)
 T2_CASES = [
     ([t2_row("清洁丙公司", "沧州市", RQ, RQ_CLUSTER, "冀财基金", D, 1000, 5)], set()),
     ([t2_row("清洁丁公司", "沧州", HJ, HJ_CLUSTER, "冀财基金", D, 800, 10, dt.date(2025, 1, 1), "回购")], set()),
+    ([t2_row("文本日期公司", "沧州市", RQ, RQ_CLUSTER, "冀财基金", "2023年5月8日", 800, "10%", "2025.1.1", "回购")],
+     set()),
     ([t2_row("缺机构公司", "沧州市", RQ, RQ_CLUSTER, None, D, 1000, 5)], {"required_missing"}),
     ([t2_row("协议早公司", "沧州市", RQ, RQ_CLUSTER, "冀财基金", dt.date(2022, 8, 9), 1000, 5)],
      {"agreement_date_too_early"}),

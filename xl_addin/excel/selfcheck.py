@@ -45,14 +45,24 @@ def blank(ref: str) -> str:
     return f'TRIM({ref})=""'
 
 
+def _strip(ref: str, pairs) -> str:
+    text = f"TRIM({ref})"
+    for old, new in pairs:
+        text = f'SUBSTITUTE({text},"{old}","{new}")'
+    return text
+
+
 def num(ref: str) -> str:
-    """An amount as the reader reads it (numbers, numbers as text); 0 when unreadable."""
-    return f"IF(ISNUMBER({ref}),{ref},IFERROR(VALUE(TRIM({ref})),0))"
+    """An amount as the reader reads it (numbers; text such as 30、30万元、1,000); 0 when unreadable."""
+    text = _strip(ref, (("万元", ""), ("万", ""), (",", "")))
+    return f"IF(ISNUMBER({ref}),{ref},IFERROR(VALUE({text}),0))"
 
 
 def day(ref: str) -> str:
-    """A date's serial number (dates, ISO dates as text); 0 when not a date."""
-    return f"IF(ISNUMBER({ref}),{ref},IFERROR(DATEVALUE(TRIM({ref})),0))"
+    """A date's serial number (dates; text such as 2023-05-08、2023年5月8日、2023.5.8、2023/5/8,
+    all made Y-M-D, which every program's DATEVALUE reads whatever its locale); 0 when not a date."""
+    text = _strip(ref, (("年", "-"), ("月", "-"), ("日", ""), (".", "-"), ("/", "-")))
+    return f"IF(ISNUMBER({ref}),{ref},IFERROR(DATEVALUE({text}),0))"
 
 
 def literals(pattern: str) -> list[str]:
@@ -166,7 +176,9 @@ class SelfCheck:
         self.col = {f.id: xl_col_to_name(c) for c, f in enumerate(fields)}
         n = len(fields)
         self.hint_col = n                                  # 0-based: the 校验提示 column
-        names = ["_data", "_block"] + [f"_{f.id}" for f in fields if f.inherited] + ["_err"]
+        summed = [c.field for c in spec.enterprise_checks if c.fn == "sum_at_least" and c.field in self.col]
+        # "_county": the enterprise's county; "#total": the amount an enterprise check sums, as a number
+        names = ["_data", "_block"] + [f"_{f.id}" for f in fields if f.inherited] + [f"#{f}" for f in summed] + ["_err"]
         self.index = {name: n + 1 + i for i, name in enumerate(names)}     # 0-based helper columns
         self.helper = {name: xl_col_to_name(i) for name, i in self.index.items()}
         self.conds = self._row_conds()
@@ -324,7 +336,7 @@ class SelfCheck:
             names, errs, datas = (self.column(self.helper[n]) for n in (f"_{key}", "_err", "_data"))
             above = [f"${self.helper[n]}${self.first - 1}:${self.helper[n]}{P}" for n in (f"_{key}", "_err", "_data")]
             limit = self.rr.value(self.rules, c.args["limit"])
-            total = f"SUMIFS({self.column(self.col[c.field])},{names},{name},{errs},0,{datas},1)"
+            total = f"SUMIFS({self.column(self.helper['#' + c.field])},{names},{name},{errs},0,{datas},1)"
             first_ok = f"COUNTIFS({above[0]},{name},{above[1]},0,{above[2]},1)=0"
             hit = f"AND({data}=1,{err}=0,{filled(name)},{first_ok},{total}<{limit})"
             out.append(Cond(c.code, c.field, hit, {"threshold": fmt(self.rules.get(c.args["limit"]))}))
@@ -350,9 +362,13 @@ class SelfCheck:
         for f in self.fields:
             if f"_{f.id}" in self.helper:
                 x = self.cell(f.id)
+                above = f"INDEX(${self.col[f.id]}$1:${self.col[f.id]}${self.last},{self.h('_block')})"
+                own, inherited = (self._city(x), self._city(above)) if f.type == "city" else (f"TRIM({x})", f"TRIM({above})")
                 out.append((self._index(f"_{f.id}"),
-                            f"=IF({filled(x)},TRIM({x}),IF({self.h('_block')}>0,"
-                            f"TRIM(INDEX(${self.col[f.id]}$1:${self.col[f.id]}${self.last},{self.h('_block')})),\"\"))"))
+                            f"=IF({filled(x)},{own},IF({self.h('_block')}>0,{inherited},\"\"))"))
+        for name in self.helper:
+            if name.startswith("#"):     # an amount the enterprise checks sum, read as the reader reads it
+                out.append((self._index(name), f"={num(self.cell(name[1:]))}"))
         n_err = sum(c.severity == ERROR for c in self.conds)
         first_cond = self.cond_col[0] if self.cond_col else None
         out.append((self._index("_err"),

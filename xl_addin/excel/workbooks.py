@@ -197,8 +197,8 @@ class _Book:
         ws.set_column(sc.hint_col, sc.hint_col, 46)
         for name, c in sc.index.items():
             ws.write_string(2, c, name)
-        for c, _ in zip(sc.cond_index, sc.covered()):
-            ws.write_string(2, c, "_check")
+        for c, (code, field_id, _) in zip(sc.cond_index, sc.covered()):
+            ws.write_string(2, c, f"{code}:{field_id}")
         ws.set_column(sc.hint_col + 1, sc.last_col, 6, None, {"hidden": True})
         rows = sc.formulas()
         for r in range(FIRST_DATA_ROW, last + 1):
