@@ -36,6 +36,7 @@ class Issue:
     cell: str | None = None     # e.g. H7
     value: str | None = None
     context: dict[str, Any] = field(default_factory=dict)
+    severity_of_rule: str | None = None   # a rule that sets its own (the cluster targets' 左右: a warning)
 
     def __post_init__(self):
         self.value = shown(self.value)
@@ -43,11 +44,13 @@ class Issue:
 
     @property
     def severity(self) -> str:
-        return CATALOGUE[self.code].severity
+        return self.severity_of_rule or CATALOGUE[self.code].severity
 
     @property
     def message(self) -> str:
-        where = f"{self.sheet}!{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+        # Excel: 表1!H7; a Word table: 表格3第5行第2列
+        joint = "" if (self.cell or "").startswith("第") else "!"
+        where = f"{self.sheet}{joint}{self.cell}" if self.sheet and self.cell else (self.sheet or "")
         return render(self.code, {"value": self.value or "", "column": self.column or "",
                                   "cell": where, **self.context})
 

@@ -1,0 +1,175 @@
+"""The official Word 申报表 (001 附件1), filled from a record: the cover, then each section's
+heading and table in 附件1's order and layout (labels in the first column, one column per
+year, ☑/☐ marks, 数量：n个 名称：…), with the derived values computed. The Word reader
+reads it back to the same record."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+
+from ..formats.docx_common import (HEADING_FONT, SIZE_2, SIZE_4, SIZE_5, TABLE_FONT, TITLE_FONT, clean,
+                                   official_page, paragraph, save, set_font)
+from .check import fmt, number
+from .locate import Record
+from .read import as_text
+from .spec import FormSpec, Item
+
+TICK, BOX = "☑", "☐"
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return fmt(v)
+    return as_text(v)
+
+
+class _Table:
+    def __init__(self, doc, ncols: int):
+        self.t = doc.add_table(rows=0, cols=ncols)
+        self.t.style = "Table Grid"
+        self.n = ncols
+
+    def row(self, cells: list, spans: list[int] | None = None, bold: bool = False):
+        """A row of texts; spans merges cells to the right (1 = no merge)."""
+        spans = spans or [1] * len(cells)
+        r = self.t.add_row()
+        c = 0
+        for text, span in zip(cells, spans):
+            cell = r.cells[c]
+            if span > 1:
+                cell = cell.merge(r.cells[c + span - 1])
+            lines = clean(text).split("\n") if text else [""]
+            for k, line in enumerate(lines):
+                p = cell.paragraphs[0] if k == 0 else cell.add_paragraph()
+                if line:
+                    set_font(p.add_run(line), TABLE_FONT, SIZE_5, bold)
+            c += span
+        return r
+
+
+def _marks(item: Item, ticked) -> str:
+    chosen = ticked if isinstance(ticked, list) else [ticked] if ticked else []
+    sep = "\n" if item.type == "checks" else " "
+    return sep.join(f"{TICK if o in chosen else BOX}{o}" for o in item.options)
+
+
+def write_form(rec: Record, derived: dict, spec: FormSpec, path: str | Path) -> Path:
+    doc = docx.Document()
+    official_page(doc.sections[0])
+    v = rec.values
+    paragraph(doc, "附件 1", font=HEADING_FONT, size=SIZE_4)
+    paragraph(doc, spec.title, font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=40)
+    region = f"{_text(v.get('city'))}{'' if _text(v.get('city')).endswith('市') or not v.get('city') else '市'}" \
+             f"{_text(v.get('county'))}"
+    for label, value in (("集群名称", v.get("name")), (spec.region or "所属地区", region),
+                         ("县级行政区划工业和信息化主管部门(盖章)", v.get("authority")),
+                         ("集群运营管理机构", v.get("operator")), ("申报时间", ""),
+                         ("联系人及联系电话", " ".join(_text(v.get(k)) for k in ("authority_contact", "authority_phone")).strip())):
+        paragraph(doc, f"{label}：{_text(value)}", size=Pt(14), line_pt=32)
+    paragraph(doc, "河北省工业和信息化厅 制", size=Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER)
+    for section in spec.sections:
+        doc.add_page_break()
+        paragraph(doc, section.title, font=HEADING_FONT, size=SIZE_4, line_pt=30)
+        if section.id == "declaration":
+            t = _Table(doc, 2)
+            t.row(["真实性声明", "\n".join(section.raw.get("text", []))])
+            t.row(["市级工业和信息化主管部门推荐意见", "\n".join(section.raw.get("recommendation", []))])
+            continue
+        _section(doc, section, rec, derived, spec)
+    return save(doc, path)
+
+
+def _section(doc, section, rec: Record, derived: dict, spec: FormSpec) -> None:
+    years = spec.years
+    wide = any(i.type == "standards" for i in section.items)
+    span = 3 if wide else 1
+    ncols = 1 + span * len(years)
+    t = None
+    year_header = False
+    group = None
+    for item in section.items:
+        value = derived.get(item.id) if item.derive and derived.get(item.id) is not None else rec.values.get(item.id)
+        if item.type == "narrative" and item.section == "plan":
+            for line in _text(value).split("\n"):
+                paragraph(doc, line, size=Pt(14), indent_chars=2)
+            continue
+        if item.type == "targets":
+            _targets(doc, item, value or {})
+            continue
+        if t is None:
+            t = _Table(doc, ncols)
+        if item.type == "years" and item.layout == "rows":
+            for k, y in enumerate(years):
+                t.row([item.label if k == 0 else "", f"{y} 年", _text((value or {}).get(y))],
+                      [1, span * len(years) // 2 or 1, ncols - 1 - (span * len(years) // 2 or 1)])
+            year_header = False
+            continue
+        if item.type == "years":
+            if not year_header:
+                t.row(["年度", *(f"{y} 年" for y in years)], [1] + [span] * len(years), bold=True)
+                year_header = True
+            t.row([item.label, *(_text((value or {}).get(y)) for y in years)], [1] + [span] * len(years))
+            continue
+        if item.type == "standards":
+            t.row([item.label, *(h for _ in years for h in ("类别", *item.extra["roles"]))])
+            grid = value or {}
+            for cat in item.extra["categories"]:
+                t.row(["", *(x for y in years for x in (cat, _text(grid.get(y, {}).get(cat, {}).get("lead")),
+                                                         _text(grid.get(y, {}).get(cat, {}).get("join"))))])
+            year_header = False
+            continue
+        if item.extra.get("same_row"):
+            continue                         # written with the item before it
+        partner = _partner(section, item)
+        if partner is not None:
+            half = (ncols - 2) // 2 or 1
+            pv = rec.values.get(partner.id)
+            t.row([item.label, _text(value), partner.label, _text(pv)], [1, half, 1, ncols - 2 - half])
+            continue
+        text = _value_text(item, value)
+        if item.group and ncols >= 3:
+            first = item.group != group
+            group = item.group
+            t.row([item.group if first else "", item.label, text], [1, 1, ncols - 2])
+            continue
+        group = None
+        label = item.label + (f"\n（{item.max} 字以内）" if item.type == "narrative" and item.max else "")
+        t.row([label, text], [1, ncols - 1])
+        if item.type in ("narrative",):
+            year_header = False
+
+
+def _partner(section, item: Item) -> Item | None:
+    items = list(section.items)
+    k = items.index(item)
+    nxt = items[k + 1] if k + 1 < len(items) else None
+    return nxt if nxt is not None and nxt.extra.get("same_row") else None
+
+
+def _value_text(item: Item, value) -> str:
+    if item.type in ("choice", "checks"):
+        return _marks(item, value)
+    if item.type == "named_count":
+        value = value or {}
+        count = number(value.get("count"))
+        return f"数量：{fmt(count) if count is not None else '____'}个 名称：{_text(value.get('names')) or '____'}"
+    if item.unit and value is not None:
+        return f"{_text(value)} {item.unit}"
+    return _text(value)
+
+
+def _targets(doc, item: Item, table: dict) -> None:
+    paragraph(doc, item.label, size=Pt(14))
+    t = _Table(doc, 4)
+    t.row(["方向", "指标", f"{item.extra['base_year']} 年基准值", f"{item.extra['target_year']} 年目标值"], bold=True)
+    last = None
+    for row in item.extra.get("rows", []):
+        cells = table.get(row["id"]) or {}
+        t.row([row["direction"] if row["direction"] != last else "", row["indicator"],
+               _text(cells.get("base")), _text(cells.get("target"))])
+        last = row["direction"]
