@@ -134,6 +134,55 @@ def _print_summary(report, outputs: list[tuple[str, Path]]) -> None:
         console.print(f"{label}：{escape(str(path))}")
 
 
+def _cluster_forms(inputs) -> list[str] | None:
+    """The inputs, when they are SME cluster 申报表s (Word, or Excel holding the form's labels)
+    and none is a county table workbook; otherwise None (the table programmes)."""
+    from .forms.consolidate import expand, is_form
+
+    paths = expand(list(inputs))
+    forms = [p for p in paths if is_form(p)]
+    if not forms:
+        return None
+    others = [p for p in paths if p not in forms]
+    if others:
+        from .ingest import ingest
+        from .locate import HeaderIndex
+        from .reference import default_clusters
+        specs = _specs()
+        index = HeaderIndex(specs)
+        if any(ingest(0, p, default_clusters(), specs, index).result.status == "ok" for p in others):
+            return None
+    return paths
+
+
+def _run_forms(paths, rules_path, city=None):
+    from .forms.consolidate import run_forms
+
+    rules = _load_rules(rules_path)
+    if len(paths) == 1:
+        return run_forms(paths, rules, city=city)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("读取申报表"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                  console=_console(stderr=True), transient=True) as bar:
+        task = bar.add_task("", total=len(paths))
+        return run_forms(paths, rules, city=city,
+                         progress=lambda done, total, path: bar.update(task, completed=done, description=Path(path).name))
+
+
+def _print_form_summary(report, outputs) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+
+    ok = sum(i.status == "ok" for i in report.inputs)
+    lines = [f"申报表：{len(report.inputs)} 份（读取 {ok}，拒收 {len(report.inputs) - ok}）",
+             f"列入推荐汇总表：{report.summary['clusters']} 个集群",
+             f"问题：错误 {len(report.errors)} 个，警告 {len(report.warnings)} 个"]
+    _console().print(Panel("\n".join(lines), title="中小企业特色产业集群", expand=False))
+    for label, path in outputs:
+        _console().print(f"{label}：{escape(str(path))}")
+
+
 def _exit_code(report) -> int:
     if report.inputs and all(i.status == "rejected" for i in report.inputs):
         return EXIT_UNUSABLE
@@ -168,11 +217,45 @@ def main() -> None:
 @tables_option
 @ledger_option
 def validate(inputs, json_path, rules_path, tables, ledger_path):
-    """校验区县报表（文件或文件夹），列出问题，不生成汇总表。"""
+    """校验区县报表（文件或文件夹），列出问题，不生成汇总表。中小企业特色产业集群申报表（.xlsx/.docx）同样适用。"""
+    forms = _cluster_forms(inputs)
+    if forms:
+        report = _run_forms(forms, rules_path)
+        _print_issues(report)
+        outputs = [("结果文件", _write_json(report, json_path))] if json_path else []
+        _print_form_summary(report, outputs)
+        sys.exit(_exit_code(report))
     report = _run(inputs, rules_path, tables=tables, ledger_path=ledger_path)
     _print_issues(report)
     outputs = [("结果文件", _write_json(report, json_path))] if json_path else []
     _print_summary(report, outputs)
+    sys.exit(_exit_code(report))
+
+
+@main.command("cluster-form")
+@click.argument("form", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="Word 申报表（.docx）的保存位置。")
+@json_option
+@rules_option
+def cluster_form(form, out_path, json_path, rules_path):
+    """把填好的中小企业特色产业集群申报表（Excel 模板或 Word）校验后生成附件1格式的 Word 申报表（含自动计算的值）。"""
+    from .forms.consolidate import read_form
+    from .forms.docx_form import write_form
+    from .forms.spec import load_form
+    from .model import InputResult, Report
+    from .reference import default_clusters
+
+    spec, rules = load_form(), _load_rules(rules_path)
+    rec, issues, derived = read_form(form, spec, rules, default_clusters())
+    result = InputResult(form, "ok" if rec is not None else "rejected", None if rec else issues[0].code)
+    report = Report([result], issues, {}, {})
+    _print_issues(report)
+    if rec is None:
+        sys.exit(EXIT_UNUSABLE)
+    out = write_form(rec, derived, spec, out_path)
+    _console().print(f"Word 申报表：{out}")
+    if json_path:
+        _write_json(report, json_path)
     sys.exit(_exit_code(report))
 
 
@@ -190,6 +273,20 @@ def consolidate(inputs, out_path, json_path, rules_path, city, tables, ledger_pa
 
     if city and default_clusters().match_city(city) is None:
         raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
+    forms = _cluster_forms(inputs)
+    if forms:          # the SME cluster programme: 附件4 推荐汇总表
+        from .forms.spec import load_form
+        from .forms.summary import write_cluster_docx, write_cluster_summary
+
+        report = _run_forms(forms, rules_path, city)
+        spec = load_form()
+        outputs = [("推荐汇总表", write_cluster_summary(report, spec, out_path)),
+                   ("推荐汇总表（Word）", write_cluster_docx(report, spec, Path(out_path).with_suffix(".docx")))]
+        if json_path:
+            outputs.append(("结果文件", _write_json(report, json_path)))
+        _print_issues(report)
+        _print_form_summary(report, outputs)
+        sys.exit(_exit_code(report))
     report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None, tables=tables,
                   ledger_path=ledger_path)
     from .formats.summary_xlsx import write_summary     # after _run: pandas loads while workers read

@@ -496,5 +496,7 @@ def build_list_template(path: str | Path, spec_id: str, guide: str, clusters: Cl
 def build_all(out_dir: str | Path = "workbooks") -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    from ..forms.template import build_form_template
     return [build_master(out / "master.xlsm"), build_county(out / "county_template.xlsx"),
-            build_list_template(out / "recognition_template.xlsx", "recognition", "recognition")]
+            build_list_template(out / "recognition_template.xlsx", "recognition", "recognition"),
+            build_form_template(out / "cluster_form_template.xlsx")]

@@ -224,6 +224,8 @@ class _Locator:
 
     def _down_row(self, cells: list[Cell]) -> bool:
         for k, c in enumerate(cells):
+            if isinstance(c.value, str) and label_key(c.value) in self.by_key:
+                return False                   # the next item's label: the years ended
             year = _year(c.value)
             if year is not None and year in self.spec.years:
                 value = cells[k + 1] if k + 1 < len(cells) else None

@@ -80,6 +80,8 @@ class FormSpec:
     yes: tuple[str, ...]
     no: tuple[str, ...]
     region: str = ""
+    intro: tuple[tuple[str, ...], ...] = ()  # 附件4's 集群简介: sentences (alternatives) with {output} …
+    summary: dict = field(default_factory=dict, compare=False)     # 附件4's layout
 
     @property
     def items(self) -> list[Item]:
@@ -111,4 +113,6 @@ def load_form(name: str = "cluster") -> FormSpec:
         sections.append(Section(s["id"], s["title"], s["sheet"], tuple(items), required,
                                 {k: v for k, v in s.items() if k != "item"}))
     return FormSpec(raw["id"], raw["title"], raw["source"], tuple(raw["years"]), tuple(sections),
-                    tuple(raw["identify"]), tuple(raw["yes"]), tuple(raw["no"]), raw.get("region", ""))
+                    tuple(raw["identify"]), tuple(raw["yes"]), tuple(raw["no"]), raw.get("region", ""),
+                    tuple(tuple(t) if isinstance(t, list) else (t,) for t in raw.get("intro", ())),
+                    raw.get("summary", {}))
