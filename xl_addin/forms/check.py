@@ -114,12 +114,12 @@ class FormCheck:
             self.value(item, self.rec.get(item.id), item.id, None)
 
     def value(self, item: Item, v, key, year, numeric: str | None = None) -> None:
-        kind = numeric or item.value_type
+        vtype = numeric or item.value_type
         if blank(v):
             if item.required and not item.derive:
                 self.issue(item, "required_missing", key)
             return
-        if kind not in ("number", "percent", "rate", "count"):
+        if vtype not in ("number", "percent", "rate", "count"):
             return
         x = number(v)
         if x is None:
@@ -127,8 +127,8 @@ class FormCheck:
             return
         if decimals(v) > self.cfg["decimals"]:
             self.issue(item, "decimals_exceed", key, v)
-        bad = (kind == "percent" and not 0 <= x <= 100) or (kind in ("number", "count") and x < 0) or \
-            (kind == "count" and not float(x).is_integer())
+        bad = (vtype == "percent" and not 0 <= x <= 100) or (vtype in ("number", "count") and x < 0) or \
+            (vtype == "count" and not float(x).is_integer())
         if bad:
             self.issue(item, "value_out_of_range", key, v)
 
@@ -200,7 +200,8 @@ class FormCheck:
         if item is None:
             return
         table = self.rec.get(item.id) or {}
-        steps = item.extra["target_year"] - item.extra["base_year"]
+        by, ty = item.extra["base_year"], item.extra["target_year"]
+        steps = ty - by
         declared = {r["id"]: r for r in item.extra.get("rows", [])}
         for row_id, row in declared.items():
             cells = table.get(row_id) or {}
@@ -224,19 +225,19 @@ class FormCheck:
             if rule["test"] == "value":
                 floor = rule.get("min", rule.get("about", 0) - rule.get("tolerance", 0))
                 if target < floor - 1e-9:
-                    detail = f"2026年目标值 {fmt(target)}%"
+                    detail = f"{ty}年目标值 {fmt(target)}%"
             elif base is not None and rule["test"] == "cagr":
                 rate = expr.cagr(base, target, steps)
                 if rate is not None and rate < rule["min"] - 1e-9:
-                    detail = f"从2023年基准值 {fmt(base)} 到2026年目标值 {fmt(target)}，年均增长 {fmt(rate)}%（几何平均）"
+                    detail = f"从{by}年基准值 {fmt(base)} 到{ty}年目标值 {fmt(target)}，年均增长 {fmt(rate)}%（几何平均）"
             elif base is not None and base > 0 and rule["test"] == "reduction":
                 cut = (base - target) / base * 100
                 if cut < rule["about"] - rule.get("tolerance", 0) - 1e-9:
                     detail = f"从 {fmt(base)} 降到 {fmt(target)}，降低 {fmt(cut)}%"
             elif base is not None and rule["test"] == "increase" and target <= base:
-                detail = f"2026年目标值 {fmt(target)} 不高于2023年基准值 {fmt(base)}"
+                detail = f"{ty}年目标值 {fmt(target)} 不高于{by}年基准值 {fmt(base)}"
             if detail:
-                self.issues.append(_target_issue(self, item, rule, row_id, label, detail))
+                self.issues.append(_target_issue(self, item, rule, rule["item"], label, detail))
 
 
 def _target_issue(check: FormCheck, item: Item, rule: dict, row_id: str, label: str, detail: str) -> Issue:

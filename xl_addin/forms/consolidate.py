@@ -11,7 +11,7 @@ from ..reference import ClusterList, default_clusters
 from ..rules import Rules, load_rules
 from .check import blank, check_record, fmt, number
 from .locate import Record, locate_form
-from .read import FormReadError, Where, as_text, read_rows
+from .read import FormReadError, Where, as_text, read_rows, sheet_names
 from .spec import FormSpec, label_key, load_form
 
 FORM_SUFFIXES = {".xlsx", ".xlsm", ".docx"}
@@ -28,15 +28,17 @@ def expand(paths: list[str | Path]) -> list[str]:
 
 
 def is_form(path: str | Path, spec: FormSpec | None = None) -> bool:
-    """The file holds the form's identifying labels (集群名称, 集群运营管理机构)."""
+    """A Word document, or a workbook with the form's sheets (most of the section sheets of
+    the template): decided without reading the cells, so a run of county table workbooks
+    pays nothing for it."""
     spec = spec or load_form()
-    try:
-        rows = read_rows(path)
-    except FormReadError:
-        return Path(path).suffix.lower() == ".docx"
-    keys = {label_key(str(c.value).split("：")[0]) for row in rows.rows for c in row if isinstance(c.value, str)}
-    keys |= {label_key(t.split("：")[0]) for t in rows.paragraphs}
-    return all(label_key(k) in keys for k in spec.identify)
+    suffix = Path(path).suffix.lower()
+    if suffix == ".docx":
+        return True
+    if suffix not in (".xlsx", ".xlsm"):
+        return False
+    names = {label_key(n) for n in sheet_names(path)}
+    return sum(label_key(s.sheet) in names for s in spec.sections) >= len(spec.sections) // 2
 
 
 def read_form(path: str, spec: FormSpec, rules: Rules, clusters: ClusterList) -> tuple[Record | None, list[Issue], dict]:
@@ -55,7 +57,7 @@ def read_form(path: str, spec: FormSpec, rules: Rules, clusters: ClusterList) ->
 
 def _place(rec: Record, clusters: ClusterList) -> None:
     """所在市 and 所在县 as the cluster list names them; from the cluster's name when the
-    form leaves them blank (集群名称 is “XX（县、市、区）XX产业”)."""
+    form leaves them blank (the cluster's name starts with its county: “XX（县、市、区）XX产业”)."""
     v = rec.values
     county = clusters.match_county(as_text(v["county"])) if not blank(v.get("county")) else None
     if county is None and not blank(v.get("name")):

@@ -52,6 +52,11 @@ class _Table:
         return r
 
 
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
 def _marks(item: Item, ticked) -> str:
     chosen = ticked if isinstance(ticked, list) else [ticked] if ticked else []
     sep = "\n" if item.type == "checks" else " "
@@ -64,21 +69,20 @@ def write_form(rec: Record, derived: dict, spec: FormSpec, path: str | Path) -> 
     v = rec.values
     paragraph(doc, "附件 1", font=HEADING_FONT, size=SIZE_4)
     paragraph(doc, spec.title, font=TITLE_FONT, size=SIZE_2, align=WD_ALIGN_PARAGRAPH.CENTER, line_pt=40)
-    region = f"{_text(v.get('city'))}{'' if _text(v.get('city')).endswith('市') or not v.get('city') else '市'}" \
-             f"{_text(v.get('county'))}"
-    for label, value in (("集群名称", v.get("name")), (spec.region or "所属地区", region),
-                         ("县级行政区划工业和信息化主管部门(盖章)", v.get("authority")),
-                         ("集群运营管理机构", v.get("operator")), ("申报时间", ""),
-                         ("联系人及联系电话", " ".join(_text(v.get(k)) for k in ("authority_contact", "authority_phone")).strip())):
-        paragraph(doc, f"{label}：{_text(value)}", size=Pt(14), line_pt=32)
-    paragraph(doc, "河北省工业和信息化厅 制", size=Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER)
+    city = _text(v.get("city"))
+    values = {k: _text(x) for k, x in v.items() if not isinstance(x, (dict, list))}
+    values["region"] = f"{city}{'' if city.endswith('市') or not city else '市'}{_text(v.get('county'))}"
+    for label, template in spec.cover:
+        text = template.format_map(_Blank(values)).strip()
+        paragraph(doc, f"{label}：{text}", size=Pt(14), line_pt=32)
+    paragraph(doc, spec.issuer, size=Pt(14), align=WD_ALIGN_PARAGRAPH.CENTER)
     for section in spec.sections:
         doc.add_page_break()
         paragraph(doc, section.title, font=HEADING_FONT, size=SIZE_4, line_pt=30)
         if section.id == "declaration":
             t = _Table(doc, 2)
-            t.row(["真实性声明", "\n".join(section.raw.get("text", []))])
-            t.row(["市级工业和信息化主管部门推荐意见", "\n".join(section.raw.get("recommendation", []))])
+            for label, key in section.raw.get("rows", []):
+                t.row([label, "\n".join(section.raw.get(key, []))])
             continue
         _section(doc, section, rec, derived, spec)
     return save(doc, path)
@@ -111,12 +115,12 @@ def _section(doc, section, rec: Record, derived: dict, spec: FormSpec) -> None:
             continue
         if item.type == "years":
             if not year_header:
-                t.row(["年度", *(f"{y} 年" for y in years)], [1] + [span] * len(years), bold=True)
+                t.row([spec.year_header, *(f"{y} 年" for y in years)], [1] + [span] * len(years), bold=True)
                 year_header = True
             t.row([item.label, *(_text((value or {}).get(y)) for y in years)], [1] + [span] * len(years))
             continue
         if item.type == "standards":
-            t.row([item.label, *(h for _ in years for h in ("类别", *item.extra["roles"]))])
+            t.row([item.label, *(h for _ in years for h in (item.extra["category_header"], *item.extra["roles"]))])
             grid = value or {}
             for cat in item.extra["categories"]:
                 t.row(["", *(x for y in years for x in (cat, _text(grid.get(y, {}).get(cat, {}).get("lead")),
@@ -166,7 +170,7 @@ def _value_text(item: Item, value) -> str:
 def _targets(doc, item: Item, table: dict) -> None:
     paragraph(doc, item.label, size=Pt(14))
     t = _Table(doc, 4)
-    t.row(["方向", "指标", f"{item.extra['base_year']} 年基准值", f"{item.extra['target_year']} 年目标值"], bold=True)
+    t.row(item.target_columns(), bold=True)
     last = None
     for row in item.extra.get("rows", []):
         cells = table.get(row["id"]) or {}

@@ -1,14 +1,14 @@
 """Rows of cells -> one form record, by row labels.
 
 A label cell names an item (its nth occurrence in the file for labels the form repeats,
-such as 联系人); the item's value is in the cells after it, read by the item's type:
+such as a contact row); the item's value is in the cells after it, read by the item's type:
 - a row of years (2021 年 | 2022 年 | 2023 年) sets the year columns for the rows below; a
   years item reads the cells of its row in those columns, or, laid out down (2021 年 |
   value on consecutive rows), the cell after each year;
 - ☐ groups read the marks of their cell (☑/■/√ … ticked), or, in the Excel template, one
   row per option with a 是/☑ cell;
-- 数量：3个 名称：… cells, the standards grid (类别 | 主持数量 | 参与数量 per year) and the
-  target table (方向 | 指标 | 基准值 | 目标值) have their own small readers.
+- 数量：3个 名称：… cells, the standards grid (category | 主持 | 参与 per year) and the
+  target table (direction | indicator | base | target) have their own small readers.
 Values are kept as typed (text or number); checks reads them. Every value keeps where it was."""
 from __future__ import annotations
 
@@ -122,10 +122,13 @@ class _Locator:
                 self.values_below = item       # 工业软件采购金额 | 2021 年 | …: the values are below
             elif item is not None and item.type == "targets":
                 self._start_targets(item, cells)
-            if all(_year(c.value) or label_key(c.value) in ("年度", "") for c in cells) or item is not None:
+            if all(_year(c.value) or label_key(c.value) in (label_key(self.spec.year_header), "") for c in cells) \
+                    or item is not None:
                 return
-        if any(label_key(c.value).endswith("目标值") for c in cells if isinstance(c.value, str)):
-            self._start_targets(self.spec_item("targets"), cells)
+        targets = self.spec_item("targets")
+        if targets and any(label_key(c.value).endswith(targets.extra["ends"][-1]) for c in cells
+                           if isinstance(c.value, str)):
+            self._start_targets(targets, cells)
             return
         i, matched = 0, False
         while i < len(cells):
@@ -146,8 +149,8 @@ class _Locator:
         elif matched and not any(self.match_only(c) is self.marks_item for c in cells):
             self.marks_item = None
 
-    def spec_item(self, kind: str) -> Item:
-        return next(i for i in self.spec.items if i.type == kind)
+    def spec_item(self, item_type: str) -> Item | None:
+        return next((i for i in self.spec.items if i.type == item_type), None)
 
     def _value(self, item: Item, cells: list[Cell], i: int) -> int:
         """Read the item labelled by cells[i]; the index of the next cell to look at."""
@@ -156,7 +159,7 @@ class _Locator:
         self.rec.found.add(item.id)
         inline = re.split("[：:]", label.value, maxsplit=1)[1] if re.search("[：:]", label.value) else ""
         if label_key(inline) and item.type in ("text", "narrative"):
-            self.put(item, inline.strip(), label.where)      # 集群名称：任丘市汽车零部件产业 in one cell
+            self.put(item, inline.strip(), label.where)      # “label：value” typed into one cell
             return i + 1
         if item.type == "years":
             if rest and _year(rest[0].value) and len(rest) >= 1:
@@ -173,7 +176,7 @@ class _Locator:
             return len(cells)
         nxt = next((c for c in rest if self.by_key.get(label_key(c.value)) is None or not isinstance(c.value, str)),
                    None)
-        # the next label on the row ends this item's cells (联系人 | v | 联系方式 | v)
+        # the next label on the row ends this item's cells (contact | v | phone | v)
         stop = next((k for k, c in enumerate(rest) if isinstance(c.value, str) and label_key(c.value) in self.by_key),
                     len(rest))
         values = rest[:stop]
@@ -249,7 +252,7 @@ class _Locator:
         item = self.standards
         cats = item.extra.get("categories", [])
         texts = [label_key(c.value) if isinstance(c.value, str) else None for c in cells]
-        if "类别" in texts or sum(bool(_year(c.value)) for c in cells) >= 2:
+        if item.extra.get("category_header") in texts or sum(bool(_year(c.value)) for c in cells) >= 2:
             return True                        # the grid's own header rows
         hits = [k for k, t in enumerate(texts) if t in cats]
         if not hits:
@@ -275,8 +278,9 @@ class _Locator:
         self.rec.where.setdefault(item.id, cells[0].where)
         self.rec.values.setdefault(item.id, {})
         heads = [label_key(c.value) if isinstance(c.value, str) else "" for c in cells]
-        self.target_cols = {"base": next((c.col for c, h in zip(cells, heads) if h.endswith("基准值")), None),
-                            "target": next((c.col for c, h in zip(cells, heads) if h.endswith("目标值")), None)}
+        base, target = item.extra["ends"]
+        self.target_cols = {"base": next((c.col for c, h in zip(cells, heads) if h.endswith(base)), None),
+                            "target": next((c.col for c, h in zip(cells, heads) if h.endswith(target)), None)}
 
     def _target_row(self, cells: list[Cell]) -> bool:
         item = self.targets
@@ -285,8 +289,8 @@ class _Locator:
             return False
         texts = [label_key(c.value) if isinstance(c.value, str) else None for c in cells]
         rows = item.extra.get("rows", [])
-        directions = {label_key(r["direction"]) for r in rows} | {"其它", "其他"}
-        if any(t and (t.startswith("备注") or t.startswith("2阶段") or t.startswith("阶段")) for t in texts[:1]):
+        directions = {label_key(r["direction"]) for r in rows} | set(item.extra.get("other_directions", []))
+        if texts[0] and any(label_key(texts[0]).lstrip("0123456789.、").startswith(a) for a in item.extra.get("after", [])):
             self.targets = None
             return False
         by_col = {c.col: c for c in cells}
@@ -364,7 +368,7 @@ def locate_form(rows: Rows, spec: FormSpec, path: str) -> Record:
 
 
 def _paragraphs(rows: Rows, spec: FormSpec, rec: Record) -> None:
-    """The Word form's cover lines (集群名称：…, 所属地区：__市__县) where the tables leave an
+    """The Word form's cover lines (“label：value”, and the region line ____市____县) where the tables leave an
     item blank, and the plan (八's text between its heading and 九)."""
     titles = {label_key(s.title): s.id for s in spec.sections}
     labels = {k for i in spec.items for k in i.keys}

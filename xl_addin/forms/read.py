@@ -37,6 +37,10 @@ class FormReadError(Exception):
         self.code, self.detail = code, detail
 
 
+def _formula(v) -> bool:
+    return isinstance(v, str) and v.lstrip().startswith("=")
+
+
 def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
@@ -54,27 +58,51 @@ def read_rows(path: str | Path) -> Rows:
 
 
 def _xlsx(path: Path) -> Rows:
-    from python_calamine import CalamineWorkbook
+    """Through the tables' own reader: the same guards (size, zip bombs, value count), the
+    cached values of formulas, .xls too."""
+    from ..formats.grid import ReadError, read_workbook
 
-    book = CalamineWorkbook.from_path(str(path))
+    try:
+        book = read_workbook(path)
+    except ReadError as exc:
+        raise FormReadError(exc.code, exc.detail) from exc
     out = Rows()
-    for meta in book.sheets_metadata:
-        if "Visible" not in str(meta.visible) or "Work" not in str(meta.typ):
-            continue              # hidden sheets (helpers) and chart sheets hold no answers
-        name = meta.name
-        sheet = book.get_sheet_by_name(name)
-        for r, values in enumerate(sheet.to_python(skip_empty_area=False), start=1):
-            cells = [Cell(c, v, Where(name, r, f"{xl_col_to_name(c)}{r}")) for c, v in enumerate(values)
-                     if not _blank(v)]
+    for grid in book.sheets:
+        for r in grid.order:
+            # a formula the file holds no value for (saved by a program that does not calculate)
+            # reads as blank: its value is computed again from the inputs, never evaluated
+            cells = [Cell(c, v, Where(grid.name, r + 1, f"{xl_col_to_name(c)}{r + 1}"))
+                     for c, v in enumerate(grid.rows[r]) if not _blank(v) and not _formula(v)]
             if cells:
                 out.rows.append(cells)
     return out
+
+
+MAX_DOCX_BYTES = 50 * 1024 * 1024     # uncompressed; a real 申报表 is well under 5 MB
+
+
+def sheet_names(path: str | Path) -> list[str]:
+    """An .xlsx/.xlsm's sheet names, from its workbook part alone (nothing else is read)."""
+    import re
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            xml = z.read("xl/workbook.xml")[:1_000_000].decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return []
+    return re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', xml)
 
 
 def _docx(path: Path) -> Rows:
     import docx
     from docx.oxml.ns import qn
 
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        if sum(i.file_size for i in z.infolist()) > MAX_DOCX_BYTES:
+            raise FormReadError("file_too_large", f"解压后超过 {MAX_DOCX_BYTES // 1024 // 1024} MB")
     document = docx.Document(str(path))
     out = Rows()
     n_table = 0

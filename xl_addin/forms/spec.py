@@ -19,7 +19,7 @@ _DROP = re.compile(r"[\s（()）:：“”\"'‘’]+")
 
 def label_key(text: object) -> str:
     """A label as compared: without spaces, brackets and what they hold (units and notes),
-    colons and quotes. 集群总产值（亿元） -> 集群总产值."""
+    colons and quotes. 总产值（亿元） -> 总产值."""
     s = str(text or "")
     prev = None
     while prev != s:
@@ -45,6 +45,9 @@ class Item:
     layout: str | None = None
     required: bool = True
     extra: dict = field(default_factory=dict, compare=False)   # standards/targets declarations
+
+    def target_columns(self) -> list[str]:
+        return [c.format(**self.extra) for c in self.extra.get("columns", [])]
 
     @property
     def keys(self) -> set[str]:
@@ -80,8 +83,11 @@ class FormSpec:
     yes: tuple[str, ...]
     no: tuple[str, ...]
     region: str = ""
+    year_header: str = ""
     intro: tuple[tuple[str, ...], ...] = ()  # 附件4's 集群简介: sentences (alternatives) with {output} …
     summary: dict = field(default_factory=dict, compare=False)     # 附件4's layout
+    cover: tuple[tuple[str, str], ...] = ()    # the Word form's cover lines (label, value template)
+    issuer: str = ""
 
     @property
     def items(self) -> list[Item]:
@@ -113,6 +119,6 @@ def load_form(name: str = "cluster") -> FormSpec:
         sections.append(Section(s["id"], s["title"], s["sheet"], tuple(items), required,
                                 {k: v for k, v in s.items() if k != "item"}))
     return FormSpec(raw["id"], raw["title"], raw["source"], tuple(raw["years"]), tuple(sections),
-                    tuple(raw["identify"]), tuple(raw["yes"]), tuple(raw["no"]), raw.get("region", ""),
+                    tuple(raw["identify"]), tuple(raw["yes"]), tuple(raw["no"]), raw.get("region", ""), raw.get("year_header", ""),
                     tuple(tuple(t) if isinstance(t, list) else (t,) for t in raw.get("intro", ())),
-                    raw.get("summary", {}))
+                    raw.get("summary", {}), tuple(tuple(c) for c in raw.get("cover", ())), raw.get("issuer", ""))

@@ -56,7 +56,7 @@ class _Sheet:
         return f"'{self.name}'!${xl_col_to_name(c)}${r + 1}"
 
     def year_header(self, first_col: int = 1, span: int = 1) -> None:
-        self.ws.write_string(self.r, 0, "年度", self.f.head)
+        self.ws.write_string(self.r, 0, self.spec.year_header, self.f.head)
         for k, year in enumerate(self.spec.years):
             c = first_col + k * span
             if span > 1:
@@ -134,7 +134,7 @@ class _Sheet:
         roles = item.extra.get("roles", ["主持数量", "参与数量"])
         ws.write_string(self.r, 0, "", f.head)
         for k in range(len(self.spec.years)):
-            for j, h in enumerate(["类别", *roles]):
+            for j, h in enumerate([item.extra["category_header"], *roles]):
                 ws.write_string(self.r, 1 + 3 * k + j, h, f.head)
         self.r += 1
         for cat in item.extra.get("categories", []):
@@ -151,7 +151,7 @@ class _Sheet:
         self.r += 1
         ws.write_string(self.r, 0, item.label, f.title)
         self.r += 1
-        for c, h in enumerate(["方向", "指标", f"{item.extra['base_year']}年基准值", f"{item.extra['target_year']}年目标值"]):
+        for c, h in enumerate(item.target_columns()):
             ws.write_string(self.r, c, h, f.head)
         self.r += 1
         for row in item.extra.get("rows", []):
