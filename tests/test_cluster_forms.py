@@ -90,6 +90,18 @@ def test_a_clean_form_reads_the_same_from_the_template_and_from_the_seeds_word_l
     assert a["city"] == b["city"] == "沧州" and a["county"] == b["county"] == "任丘市"
 
 
+def test_units_typed_with_numbers_and_excel_percent_cells_read_as_the_number(tmp_path, answers):
+    a = dict(answers, pct="12个", overseas="3 个")
+    path = fill_template(TEMPLATE, a, tmp_path / "units.xlsx")
+    wb = openpyxl.load_workbook(path)
+    sheet, cell = label_cell(path, "集群中小企业数字化研发工具应用普及率 (%)")
+    wb[sheet][cell].value, wb[sheet][cell].number_format = 0.355, "0.0%"     # typed as 35.5%
+    wb.save(path)
+    rec, issues, _ = read(path)
+    assert issues == []
+    assert number_of(rec, "digital_tools") == 35.5 and number_of(rec, "pct") == 12
+
+
 def test_checkbox_marks_other_than_the_tick_count_as_ticked(tmp_path, answers):
     for mark in ("■", "√"):
         rec, issues, _ = read(seed_word_form(answers, tmp_path / f"{ord(mark)}.docx", tick=mark))

@@ -333,6 +333,29 @@ def demo(out_dir, city, seed):
     _print_issues(report)
     _print_summary(report, [("汇总表", summary), ("结果文件", json_path), ("台账", ledger_path),
                             ("区县报表", counties_dir)])
+    _demo_clusters(out, city_name, rules)
+
+
+def _demo_clusters(out: Path, city: str, rules) -> None:
+    """The SME cluster programme: county 申报表s (Excel and Word) into 附件4 推荐汇总表."""
+    from .forms.consolidate import expand, run_forms
+    from .forms.examples import write_demo_forms
+    from .forms.spec import load_form
+    from .forms.summary import write_cluster_docx, write_cluster_summary
+
+    console = _console()
+    folder = out / "集群申报表"
+    paths, notes = write_demo_forms(city, folder)
+    console.rule("中小企业特色产业集群")
+    console.print(f"已生成 {len(paths)} 份示例申报表：{folder}")
+    console.print("\n".join(f"  · {n}" for n in notes))
+    report = run_forms(expand([folder]), rules, city=city)
+    spec = load_form()
+    outputs = [("推荐汇总表", write_cluster_summary(report, spec, out / "集群推荐汇总表.xlsx")),
+               ("推荐汇总表（Word）", write_cluster_docx(report, spec, out / "集群推荐汇总表.docx")),
+               ("结果文件", _write_json(report, out / "集群REPORT.json"))]
+    _print_issues(report)
+    _print_form_summary(report, outputs)
 
 
 def _demo_ledger(out: Path, books, report, rules) -> tuple[Path, list[str]]:

@@ -15,7 +15,8 @@ from .read import Where, as_text
 from .spec import FormSpec, Item
 
 NONE_WORDS = {"无", "没有", "暂无", "-", "—", "/", "／"}
-_NUM = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(%|％)?\s*$")
+# a number, with its unit when typed (35.5%、12个、200家、3项、1.5亿元)
+_NUM = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*(%|％|个|家|项|件|人|名|万元|亿元|万人|平方公里)?\s*$")
 
 
 def blank(v) -> bool:
@@ -161,11 +162,12 @@ class FormCheck:
         text = item.derive
         for name in sorted(expr.names(text), key=len, reverse=True):
             text = re.sub(rf"\b{name}\b", self.spec.item(name).label, text)
+        text = text.replace(" * ", " × ").replace(" / ", " ÷ ")
         m = re.match(r"cagr\((.*), (\d{4}), (\d{4})\)$", text)
         if m:
             inner, a, b = m.groups()
             return f"（{b}年值 ÷ {a}年值）^(1/{int(b) - int(a)}) − 1，其中值 = {inner}"
-        return text.replace("*", "×").replace("/", "÷")
+        return text
 
     def arithmetic_mean(self, item: Item) -> float | None:
         """The mean of the yearly growth rates the cagr summarises (what 说明 9 forbids)."""

@@ -37,6 +37,11 @@ class FormReadError(Exception):
         self.code, self.detail = code, detail
 
 
+def _percent(v):
+    """35.5% typed into Excel is 0.355 in a percent-formatted cell: the form wants 35.5."""
+    return round(v * 100, 10) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
 def _formula(v) -> bool:
     return isinstance(v, str) and v.lstrip().startswith("=")
 
@@ -71,7 +76,8 @@ def _xlsx(path: Path) -> Rows:
         for r in grid.order:
             # a formula the file holds no value for (saved by a program that does not calculate)
             # reads as blank: its value is computed again from the inputs, never evaluated
-            cells = [Cell(c, v, Where(grid.name, r + 1, f"{xl_col_to_name(c)}{r + 1}"))
+            cells = [Cell(c, _percent(v) if (r, c) in grid.percent_cells else v,
+                          Where(grid.name, r + 1, f"{xl_col_to_name(c)}{r + 1}"))
                      for c, v in enumerate(grid.rows[r]) if not _blank(v) and not _formula(v)]
             if cells:
                 out.rows.append(cells)
