@@ -140,7 +140,7 @@ def _cluster_forms(inputs) -> list[str] | None:
     from .forms.consolidate import expand, is_form
 
     paths = expand(list(inputs))
-    forms = [p for p in paths if is_form(p)]
+    forms = [p for p in paths if is_form(p)]      # by sheet names only: about 1 ms a workbook
     if not forms:
         return None
     others = [p for p in paths if p not in forms]

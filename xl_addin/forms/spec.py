@@ -1,6 +1,7 @@
 """The form declarations (data/forms/*.toml): sections of items named by row label."""
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass, field
@@ -101,6 +102,7 @@ _ITEM_KEYS = {"id", "label", "type", "aliases", "occurrence", "of", "options", "
               "group", "layout", "required", "note", "added"}
 
 
+@functools.lru_cache(maxsize=4)
 def load_form(name: str = "cluster") -> FormSpec:
     raw = tomllib.loads(resources.files("xl_addin.data").joinpath(f"forms/{name}.toml").read_text("utf-8"))
     sections = []
