@@ -53,7 +53,7 @@ def _top3_within_quota(books, claims: dict) -> None:
 def build_corpus(n: int, seed: int, folder: Path, rows_per_file: int = 80) -> list[Path]:
     """N clean county workbooks in the demo generator's realistic layout, cached by (n, seed)."""
     from xl_addin.examples import generate_city, write_county_workbook
-    from xl_addin.reference import default_clusters
+    from xl_addin.declare.reference import default_clusters
 
     done = folder / "complete.json"
     if done.exists():
@@ -87,7 +87,7 @@ def build_small_corpus(n: int, seed: int, folder: Path, t1: int = 15, t2: int = 
     import random
 
     from xl_addin.examples import CountyBook, _equity, _innovation, write_county_workbook
-    from xl_addin.reference import default_clusters
+    from xl_addin.declare.reference import default_clusters
 
     done = folder / "complete.json"
     if done.exists():

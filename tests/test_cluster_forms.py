@@ -16,9 +16,9 @@ import pytest
 from form_builders import clean_answers, fill_template, seed_word_form
 from xl_addin.forms.consolidate import canonical, read_form
 from xl_addin.forms.spec import label_key, load_form
-from xl_addin.formats.office import recalculate, soffice
-from xl_addin.reference import default_clusters
-from xl_addin.rules import load_rules
+from xl_addin.render.office import recalculate, soffice
+from xl_addin.declare.reference import default_clusters
+from xl_addin.declare.rules import load_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbooks" / "cluster_form_template.xlsx"

@@ -9,10 +9,10 @@ from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, T1, T2, TOP3, Sheet
 from click.testing import CliRunner
 
 from xl_addin.cli import main
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 from xl_addin.examples import generate_city, write_county_workbook
-from xl_addin.formats.summary_xlsx import write_summary
-from xl_addin.reference import default_clusters
+from xl_addin.render.summary_xlsx import write_summary
+from xl_addin.declare.reference import default_clusters
 
 RQ2 = "任丘电子通讯设备产业集群"
 

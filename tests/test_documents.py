@@ -11,7 +11,7 @@ from docx import Document
 
 from xl_addin.cli import main
 from xl_addin.examples import generate_city, inject_mistakes, write_county_workbook
-from xl_addin.formats.office import soffice
+from xl_addin.render.office import soffice
 
 needs_office = pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None,
                                   reason="LibreOffice (soffice) or poppler-utils not installed")
@@ -126,7 +126,7 @@ def test_report_converts_to_pdf_with_title_and_counts_on_page_one(consolidated):
 
 def test_pdf_command_explains_when_libreoffice_is_missing(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))   # no soffice on PATH
-    monkeypatch.setattr("xl_addin.formats.office.os.path.exists", lambda p: False)
+    monkeypatch.setattr("xl_addin.render.office.os.path.exists", lambda p: False)
     src = tmp_path / "a.xlsx"
     openpyxl.Workbook().save(src)
     res = CliRunner().invoke(main, ["pdf", str(src)])

@@ -17,7 +17,7 @@ import pytest
 from builders import HJ, LEADER, RQ, RQ_CLUSTER, TOP3, t1_row, t2_row
 
 from xl_addin.excel import vba, workbooks
-from xl_addin.spec import load_specs
+from xl_addin.declare.spec import load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTER = ROOT / "workbooks" / "master.xlsm"
@@ -393,7 +393,7 @@ def test_county_template_filled_with_openpyxl_consolidates_without_issues(tmp_pa
 @pytest.mark.skipif(not shutil.which("soffice") or not shutil.which("pdftotext"),
                     reason="LibreOffice (soffice) or poppler-utils not installed (.ci/run installs them)")
 def test_workbooks_print_on_a4_landscape_with_the_header_on_every_page(tmp_path):
-    from xl_addin.formats.office import convert
+    from xl_addin.render.office import convert
 
     wb = openpyxl.load_workbook(COUNTY)
     long = [t1_row(f"企业{i:03d}", RQ, RQ_CLUSTER, LEADER, f"研发{i}：设备", unit=30, total=60) for i in range(150)]
@@ -453,8 +453,8 @@ def test_a_share_typed_as_percent_in_excel_counts_as_that_percent():
             5: [None, None, None, None, "3.基金", dt.datetime(2023, 7, 8), 500.0, 7.0]}
     found = buttons.percent_cells(Sheet({(4, 8): "0.00%"}), rows)
     assert found == {(3, 7)}                      # 0.05 in a "0.00%" cell; 0.5 is "General"; 7 needs no look
-    from xl_addin.consolidate import run
-    from xl_addin.formats.grid import SheetGrid, WorkbookData
+    from xl_addin.consolidate.pipeline import run
+    from xl_addin.read.grid import SheetGrid, WorkbookData
 
     report = run([], books={"master.xlsm": WorkbookData([SheetGrid("表2", rows, percent_cells=found)])})
     (ent,) = report.enterprises["table2"]
@@ -479,8 +479,8 @@ def test_ledger_buttons_import_lists_record_the_round_and_the_checks_use_it(tmp_
     report = buttons.validate()
     assert [(i.code, i.cell) for i in report.issues] == [("leader_not_registered", "D6")]
     assert buttons.record_round(book) is None            # no summary beside the workbook yet
-    from xl_addin.consolidate import run
-    from xl_addin.formats.summary_xlsx import write_summary
+    from xl_addin.consolidate.pipeline import run
+    from xl_addin.render.summary_xlsx import write_summary
     county = tmp_path / "任丘市.xlsx"
     from builders import T2, Sheet, write
     write(county, [Sheet("表2", [T2, GOOD_T2[0]])])

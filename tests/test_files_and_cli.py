@@ -9,7 +9,7 @@ from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, T1, T2, Sheet, t1_r
 from click.testing import CliRunner
 
 from xl_addin.cli import main
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 
 
 def good(tmp_path, name="good.xlsx"):

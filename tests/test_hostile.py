@@ -14,8 +14,8 @@ from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, T1, T2, Sheet, make
 from docx import Document
 from hostile import billion_laughs, million_rows
 
-from xl_addin.consolidate import run
-from xl_addin.formats.summary_xlsx import write_summary
+from xl_addin.consolidate.pipeline import run
+from xl_addin.render.summary_xlsx import write_summary
 
 MEASURE = ("import resource, subprocess, sys, time; t = time.monotonic(); "
            "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
@@ -119,7 +119,7 @@ def test_untrusted_text_is_stored_as_text_everywhere(tmp_path, engine):
 
     summary = write_summary(report, tmp_path / "SUMMARY.xlsx", engine=engine)
     wb = openpyxl.load_workbook(summary)
-    from xl_addin.formats.summary_xlsx import REPORT_SHEET
+    from xl_addin.render.summary_xlsx import REPORT_SHEET
     texts = [c for ws in wb for row in ws.iter_rows() for c in row if isinstance(c.value, str)
              and ws.title != REPORT_SHEET]        # the run's own result, compressed: not input text
     assert all(c.data_type == "s" for c in texts)
@@ -127,8 +127,8 @@ def test_untrusted_text_is_stored_as_text_everywhere(tmp_path, engine):
     assert {"=cmd|' /C calc'!A0", "+1+1", "@SUM(A1)", "#REF!", "=HYPERLINK(\"http://evil\")"} <= values
     assert "控制字符[31m" in values                                     # control characters removed
     assert max(len(v) for v in values) <= 2000                          # long text truncated
-    from xl_addin.formats.docx_report import write_report
-    from xl_addin.rules import load_rules
+    from xl_addin.render.docx_report import write_report
+    from xl_addin.declare.rules import load_rules
     doc = Document(str(write_report(report.to_dict(), load_rules(), "沧州", tmp_path / "r.docx")))
     cells = {c.text for t in doc.tables for row in t.rows for c in row.cells}
     assert "=cmd|' /C calc'!A0" in cells and "#REF!" in cells
@@ -136,8 +136,8 @@ def test_untrusted_text_is_stored_as_text_everywhere(tmp_path, engine):
 
 KILL_CHILD = """
 import sys
-from xl_addin.consolidate import run
-from xl_addin.formats.summary_xlsx import write_summary
+from xl_addin.consolidate.pipeline import run
+from xl_addin.render.summary_xlsx import write_summary
 report = run([sys.argv[1]])
 print("ready", flush=True)
 write_summary(report, sys.argv[2])
@@ -245,7 +245,7 @@ def test_entity_definitions_in_the_workbook_part_reject_the_file(tmp_path, encod
     reads, where a byte search for "<!ENTITY" would miss it) rejects the file unexpanded."""
     from hostile import SHEET_HEAD, SHEET_TAIL, WORKBOOK, inline, package
 
-    from xl_addin.consolidate import run
+    from xl_addin.consolidate.pipeline import run
     doctype = '<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
     text = WORKBOOK.replace('encoding="UTF-8"?>', f'encoding="{encoding.upper()}"?>' + doctype)
     bad = package(tmp_path / "dtd.xlsx", [SHEET_HEAD, '<row r="1">', inline("A1", "x"), "</row>", SHEET_TAIL],
@@ -260,8 +260,8 @@ def test_a_template_part_parsed_once_is_checked_again_when_its_bytes_differ(tmp_
     the same bytes come from the cache, a DTD added to them is parsed, and refused, every time."""
     from hostile import SHEET_HEAD, SHEET_TAIL, WORKBOOK, inline, package
 
-    from xl_addin.formats.grid import ReadError
-    from xl_addin.formats.xlsx_reader import _parsed, read_xlsx
+    from xl_addin.read.grid import ReadError
+    from xl_addin.read.xlsx_reader import _parsed, read_xlsx
     sheet = [SHEET_HEAD, '<row r="1">', inline("A1", "x"), "</row>", SHEET_TAIL]
     first = package(tmp_path / "a.xlsx", sheet)
     second = package(tmp_path / "b.xlsx", sheet)

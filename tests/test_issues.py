@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, T1, T2, TOP3, Sheet, codes, t1_row, t2_row, write
 
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 
 
 def t1_sheet():
@@ -159,7 +159,7 @@ def test_same_enterprise_in_table1_and_table2_is_not_a_duplicate(tmp_path):
 
 
 def test_rules_file_changes_behaviour_without_code(tmp_path):
-    from xl_addin.rules import load_rules
+    from xl_addin.declare.rules import load_rules
 
     packaged = load_rules()
     custom = tmp_path / "rules.toml"

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from stdnum.cn import uscc
 
 from xl_addin.cli import main
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 from xl_addin.ledger import Ledger
 
 T1X = T1 + ["发票号码", "发票开具日期", "统一社会信用代码"]
@@ -45,7 +45,7 @@ def invoke(*args):
 
 
 def test_stdnum_examples_and_check_digit_errors():
-    from xl_addin.codes import uscc as read
+    from xl_addin.normalize.codes import uscc as read
     assert read(VALID) == VALID and read("9111 0000 6000 3734 1l") == VALID
     assert read(BAD_DIGIT) is None and read("91110000600037341") is None and read("") is None
 
@@ -68,7 +68,7 @@ def test_new_codes_at_their_cells(tmp_path):
     # the same credit code in Table 1 and Table 2 is one enterprise with two projects, not a duplicate
     assert [e.name for e in report.enterprises["table2"]] == ["戊公司"]
     # the optional columns never reach the official 附表
-    from xl_addin.formats.summary_xlsx import write_summary
+    from xl_addin.render.summary_xlsx import write_summary
     ws = openpyxl.load_workbook(write_summary(report, tmp_path / "S.xlsx"))["汇总表（一）"]
     assert [c.value for c in ws[4]][-1] == "总价"
 
@@ -231,7 +231,7 @@ def test_materials_sheet_lists_each_enterprises_documents_with_a_dropdown(tmp_pa
     path = write(tmp_path / "a.xlsx", [Sheet("表1", [T1, t1_row("领跑公司", RQ, RQ_CLUSTER, LEADER),
                                                    t1_row("前三公司", RQ, RQ_CLUSTER, TOP3)]),
                                        Sheet("表2", [T2, t2_row("股权公司", "沧州", HJ, HJ_CLUSTER)])])
-    from xl_addin.formats.summary_xlsx import write_summary
+    from xl_addin.render.summary_xlsx import write_summary
     out = write_summary(run([path]), tmp_path / "S.xlsx")
     ws = openpyxl.load_workbook(out)["材料核对"]
     header = [c.value for c in ws[2]]
@@ -243,9 +243,9 @@ def test_materials_sheet_lists_each_enterprises_documents_with_a_dropdown(tmp_pa
     assert any("营业执照" in h for h in header if h)
     (dv,) = ws.data_validations.dataValidation
     assert dv.formula1 == '"已收,缺,不适用"' and str(dv.sqref).startswith("F3")
-    from xl_addin.formats.docx_declarations import build_declaration
-    from xl_addin.rules import load_rules
-    from xl_addin.spec import load_specs
+    from xl_addin.render.docx_declarations import build_declaration
+    from xl_addin.declare.rules import load_rules
+    from xl_addin.declare.spec import load_specs
     doc = build_declaration("前三公司", {"table1": {"category": "营收前三", "items": [{}]}}, load_rules(), load_specs())
     assert any("排名前3证明" in p.text for p in doc.paragraphs)
 
@@ -253,7 +253,7 @@ def test_materials_sheet_lists_each_enterprises_documents_with_a_dropdown(tmp_pa
 RECORDER = """
 import sys
 from xl_addin.ledger import Ledger
-from xl_addin.spec import load_specs
+from xl_addin.declare.spec import load_specs
 ledger, specs = Ledger.open(sys.argv[1]), load_specs()
 items = [{"股权投资机构名称": f"基金{i}", "签订股权协议时间": "2023-05-08"} for i in range(3000)]
 data = {"table2": {"enterprises": [{"name": "甲公司", "items": items}]}}

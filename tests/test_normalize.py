@@ -2,10 +2,10 @@ import datetime as dt
 
 import pytest
 
-from xl_addin import normalize as nz
-from xl_addin.locate import is_placeholder_text
-from xl_addin.spec import load_specs
-from xl_addin.reference import default_clusters
+from xl_addin.normalize import values as nz
+from xl_addin.locate.headers import is_placeholder_text
+from xl_addin.declare.spec import load_specs
+from xl_addin.declare.reference import default_clusters
 
 
 @pytest.mark.parametrize("raw,expected", [
@@ -99,7 +99,7 @@ def _exact_total(values):
     [float("nan"), 1.0], [1e-9], [], [99999999.99, 0.01],
 ])
 def test_total_is_the_exact_sum_of_the_amounts_as_typed(values):
-    from xl_addin import subsidy
+    from xl_addin.consolidate import subsidy
     result = subsidy.total(values)
     if values and values[0] != values[0]:
         assert result.is_nan()
@@ -110,7 +110,7 @@ def test_total_is_the_exact_sum_of_the_amounts_as_typed(values):
 def test_total_fast_path_matches_exact_decimals_on_random_amounts():
     import random
 
-    from xl_addin import subsidy
+    from xl_addin.consolidate import subsidy
     rng = random.Random(7)
     for _ in range(3000):
         values = [round(rng.uniform(-1e6, 1e6), rng.choice([0, 1, 2, 2, 3, 6])) for _ in range(rng.randint(1, 12))]

@@ -9,13 +9,14 @@ import textwrap
 import openpyxl
 from builders import Sheet, write
 
-from xl_addin import ingest, machinery
-from xl_addin.locate import HeaderIndex
-from xl_addin.spec import load_specs
-from xl_addin.consolidate import expand_inputs, run
+from xl_addin.consolidate import machinery
+from xl_addin.normalize import ingest
+from xl_addin.locate.headers import HeaderIndex
+from xl_addin.declare.spec import load_specs
+from xl_addin.consolidate.pipeline import expand_inputs, run
 from xl_addin.examples import generate_city, inject_mistakes, write_county_workbook
-from xl_addin.formats.summary_xlsx import write_summary
-from xl_addin.reference import default_clusters
+from xl_addin.render.summary_xlsx import write_summary
+from xl_addin.declare.reference import default_clusters
 
 
 def _corpus(folder):
@@ -80,7 +81,7 @@ def test_a_broken_pool_finishes_in_this_process(tmp_path):
     script.write_text(textwrap.dedent(f"""
         import json, threading, time
         threading.Thread(target=time.sleep, args=(60,), daemon=True).start()
-        from xl_addin.consolidate import run
+        from xl_addin.consolidate.pipeline import run
         report = run([{str(folder)!r}])
         print(json.dumps([len(report.inputs), sum(i.rows_read for i in report.inputs), len(report.issues)]))
     """), encoding="utf-8")

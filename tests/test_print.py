@@ -5,10 +5,10 @@ import subprocess
 
 import pytest
 
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 from xl_addin.examples import generate_city, write_county_workbook
-from xl_addin.formats.office import convert, soffice
-from xl_addin.formats.summary_xlsx import write_summary
+from xl_addin.render.office import convert, soffice
+from xl_addin.render.summary_xlsx import write_summary
 
 pytestmark = pytest.mark.skipif(soffice() is None or shutil.which("pdftotext") is None,
                                 reason="LibreOffice (soffice) or poppler-utils not installed")

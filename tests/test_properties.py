@@ -10,7 +10,7 @@ from builders import HJ, HJ_CLUSTER, RQ, RQ_CLUSTER, Sheet, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 
 settings.register_profile("ci", max_examples=40, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -4,7 +4,7 @@ import datetime as dt
 import pytest
 from builders import HJ_CLUSTER, LEADER, RQ_CLUSTER, Sheet, codes, make_xlsm, write
 
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 
 T1_MESSY_HEADER = ["企业 名称", "所在县\n（市）", "所属集群", "申报单位\n类别", "购置设备名称、种类、金额", "设备用途",
                    "安装 位置", "单价(万元)", "总价（万元）"]

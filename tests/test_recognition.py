@@ -36,7 +36,7 @@ def seed_list(path: Path, rows: list[list], merges=()) -> Path:
 
 def test_the_seed_list_reads_as_zero_rows_while_empty(tmp_path):
     path = seed_list(tmp_path / "空表.xlsx", [[1], [2], [3]], merges=["A1:N1", "A7:N7"])
-    from xl_addin.consolidate import run
+    from xl_addin.consolidate.pipeline import run
     report = run([path])
     assert report.issues == []
     assert (report.inputs[0].status, report.inputs[0].rows_read) == ("ok", 0)

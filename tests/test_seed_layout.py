@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from seed_layout import seed_tables, write_seed_layout
 
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 
 LAYOUTS = [dict(merged=False, two_row_header=False), dict(merged=True, two_row_header=False),
            dict(merged=False, two_row_header=True), dict(merged=True, two_row_header=True)]

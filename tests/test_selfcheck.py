@@ -17,8 +17,8 @@ from python_calamine import CalamineWorkbook
 
 from builders import HJ, HJ_CLUSTER, LEADER, RQ, RQ_CLUSTER, TOP3, t1_row, t2_row
 from xl_addin.excel.selfcheck import FUNCTIONS, RULES_SHEET
-from xl_addin.formats.office import convert, recalculate, soffice
-from xl_addin.reference import default_clusters
+from xl_addin.render.office import convert, recalculate, soffice
+from xl_addin.declare.reference import default_clusters
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "workbooks" / "county_template.xlsx"
@@ -201,7 +201,7 @@ def _rows_and_issues(report):
 
 
 def _header_ids() -> dict[str, dict[str, str]]:
-    from xl_addin.spec import load_specs
+    from xl_addin.declare.spec import load_specs
 
     return {s.sheet: {f.header: f.id for f in s.fields} for s in load_specs()}
 

@@ -12,10 +12,10 @@ import pytest
 from builders import Sheet, write
 from click.testing import CliRunner
 
-from xl_addin.catalogue import CATALOGUE, MissingPlaceholder, render
+from xl_addin.declare.catalogue import CATALOGUE, MissingPlaceholder, render
 from xl_addin.cli import main
-from xl_addin.rules import RulesError, load_rules
-from xl_addin.spec import load_specs
+from xl_addin.declare.rules import RulesError, load_rules
+from xl_addin.declare.spec import load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

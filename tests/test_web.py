@@ -201,7 +201,7 @@ def test_a_real_browser_uploads_the_demo_and_sees_the_problems(server, demo, tmp
         page.wait_for_selector("#result:not([hidden])", timeout=120_000)
         summary = page.inner_text("#summary")
         assert "文件：13 个（接收 13，拒收 0）" in summary and "创新发展项目：" in summary
-        from xl_addin.consolidate import run
+        from xl_addin.consolidate.pipeline import run
         expected = run([demo / "区县报表"], city="沧州").issues      # the same run() behind the page
         assert page.locator("#issues tbody tr").count() == len(expected) > 0
         codes = page.inner_text("#issues")

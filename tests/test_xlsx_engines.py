@@ -5,9 +5,9 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from xl_addin.consolidate import run
+from xl_addin.consolidate.pipeline import run
 from xl_addin.examples import generate_city, inject_mistakes, write_county_workbook
-from xl_addin.formats.summary_xlsx import write_summary
+from xl_addin.render.summary_xlsx import write_summary
 
 
 def _describe(path):
@@ -75,7 +75,7 @@ def test_odd_values_inside_part_one_are_written_cell_by_cell(tmp_path, city_repo
     """Rows whose values the fast path cannot take (found by their run's type check) are
     written one cell at a time, wherever they are: control characters removed, an empty
     text a blank, an integer a number."""
-    from xl_addin.consolidate import OfficialRow
+    from xl_addin.consolidate.pipeline import OfficialRow
 
     ents = [e for e in city_report.enterprises["table1"] if len(e.rows) > 1]
     ent = ents[len(ents) // 2]

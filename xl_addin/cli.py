@@ -19,7 +19,7 @@ def _console(stderr: bool = False):
 
 
 def _specs(tables=()):
-    from .spec import SpecError, load_specs
+    from xl_addin.declare.spec import SpecError, load_specs
     try:
         return load_specs(list(tables or ()))
     except SpecError as exc:
@@ -27,7 +27,7 @@ def _specs(tables=()):
 
 
 def _load_rules(path, tables=()):
-    from .rules import RulesError, load_rules
+    from xl_addin.declare.rules import RulesError, load_rules
     try:
         return load_rules(path, _specs(tables))
     except RulesError as exc:
@@ -36,7 +36,7 @@ def _load_rules(path, tables=()):
 
 def _open_ledger(path, rules=None):
     """The ledger at `path` (created when missing), or a usage error with its Chinese reason (exit 2)."""
-    from .ledger import Ledger, LedgerError
+    from xl_addin.ledger import Ledger, LedgerError
     try:
         ledger = Ledger.open(path)
     except LedgerError as exc:
@@ -48,9 +48,9 @@ def _open_ledger(path, rules=None):
 
 
 def _run(inputs, rules_path, city=None, tables=(), ledger_path=None):
-    from .ingest import expand_inputs
-    from .machinery import start
-    from .reference import default_clusters
+    from xl_addin.normalize.ingest import expand_inputs
+    from xl_addin.consolidate.machinery import start
+    from xl_addin.declare.reference import default_clusters
 
     rules = _load_rules(rules_path, tables)
     specs = _specs(tables).bind(rules)          # the workers read with the round's choices
@@ -72,7 +72,7 @@ def _run(inputs, rules_path, city=None, tables=(), ledger_path=None):
 
 
 def _consolidate(paths, rules, city, started, specs, ledger=None):
-    from .consolidate import run
+    from xl_addin.consolidate.pipeline import run
 
     if len(paths) == 1:
         return run(paths, rules, city=city, started=started, specs=specs, ledger=ledger)
@@ -137,7 +137,7 @@ def _print_summary(report, outputs: list[tuple[str, Path]]) -> None:
 def _cluster_forms(inputs) -> list[str] | None:
     """The inputs, when they are SME cluster 申报表s (Word, or Excel holding the form's labels)
     and none is a county table workbook; otherwise None (the table programmes)."""
-    from .forms.consolidate import expand, is_form
+    from xl_addin.forms.consolidate import expand, is_form
 
     paths = expand(list(inputs))
     forms = [p for p in paths if is_form(p)]      # by sheet names only: about 1 ms a workbook
@@ -145,9 +145,9 @@ def _cluster_forms(inputs) -> list[str] | None:
         return None
     others = [p for p in paths if p not in forms]
     if others:
-        from .ingest import ingest
-        from .locate import HeaderIndex
-        from .reference import default_clusters
+        from xl_addin.normalize.ingest import ingest
+        from xl_addin.locate.headers import HeaderIndex
+        from xl_addin.declare.reference import default_clusters
         specs = _specs()
         index = HeaderIndex(specs)
         if any(ingest(0, p, default_clusters(), specs, index).result.status == "ok" for p in others):
@@ -156,7 +156,7 @@ def _cluster_forms(inputs) -> list[str] | None:
 
 
 def _run_forms(paths, rules_path, city=None):
-    from .forms.consolidate import run_forms
+    from xl_addin.forms.consolidate import run_forms
 
     rules = _load_rules(rules_path)
     if len(paths) == 1:
@@ -190,7 +190,7 @@ def _exit_code(report) -> int:
 
 
 def _write_json(report, path) -> Path:
-    from .formats.atomic import write_text
+    from xl_addin.render.atomic import write_text
     return write_text(path, report.to_json())
 
 
@@ -239,11 +239,11 @@ def validate(inputs, json_path, rules_path, tables, ledger_path):
 @rules_option
 def cluster_form(form, out_path, json_path, rules_path):
     """把填好的中小企业特色产业集群申报表（Excel 模板或 Word）校验后生成附件1格式的 Word 申报表（含自动计算的值）。"""
-    from .forms.consolidate import read_form
-    from .forms.docx_form import write_form
-    from .forms.spec import load_form
-    from .model import InputResult, Report
-    from .reference import default_clusters
+    from xl_addin.forms.consolidate import read_form
+    from xl_addin.forms.docx_form import write_form
+    from xl_addin.forms.spec import load_form
+    from xl_addin.model import InputResult, Report
+    from xl_addin.declare.reference import default_clusters
 
     spec, rules = load_form(), _load_rules(rules_path)
     rec, issues, derived = read_form(form, spec, rules, default_clusters())
@@ -269,14 +269,14 @@ def cluster_form(form, out_path, json_path, rules_path):
 @ledger_option
 def consolidate(inputs, out_path, json_path, rules_path, city, tables, ledger_path):
     """校验并汇总区县报表，生成市级汇总表（附表）、补助测算、问题清单和报送情况。"""
-    from .reference import default_clusters
+    from xl_addin.declare.reference import default_clusters
 
     if city and default_clusters().match_city(city) is None:
         raise click.UsageError(f"“{city}”不是河北省设区市（含定州、辛集）。")
     forms = _cluster_forms(inputs)
     if forms:          # the SME cluster programme: 附件4 推荐汇总表
-        from .forms.spec import load_form
-        from .forms.summary import write_cluster_docx, write_cluster_summary
+        from xl_addin.forms.spec import load_form
+        from xl_addin.forms.summary import write_cluster_docx, write_cluster_summary
 
         report = _run_forms(forms, rules_path, city)
         spec = load_form()
@@ -289,7 +289,7 @@ def consolidate(inputs, out_path, json_path, rules_path, city, tables, ledger_pa
         sys.exit(_exit_code(report))
     report = _run(inputs, rules_path, city=default_clusters().match_city(city) if city else None, tables=tables,
                   ledger_path=ledger_path)
-    from .formats.summary_xlsx import write_summary     # after _run: pandas loads while workers read
+    from xl_addin.render.summary_xlsx import write_summary     # after _run: pandas loads while workers read
 
     summary = write_summary(report, out_path, title=_load_rules(rules_path, tables).summary_title)
     outputs = [("汇总表", summary)]
@@ -307,10 +307,10 @@ def consolidate(inputs, out_path, json_path, rules_path, city, tables, ledger_pa
 @click.option("--seed", default=2026, show_default=True, help="随机种子（同一种子生成相同的示例）。")
 def demo(out_dir, city, seed):
     """生成一个设区市的示例区县报表（含几处典型错误），并汇总成市级汇总表。"""
-    from .consolidate import run
-    from .examples import generate_city, inject_mistakes, write_county_workbook
-    from .formats.summary_xlsx import write_summary
-    from .reference import default_clusters
+    from xl_addin.consolidate.pipeline import run
+    from xl_addin.examples import generate_city, inject_mistakes, write_county_workbook
+    from xl_addin.render.summary_xlsx import write_summary
+    from xl_addin.declare.reference import default_clusters
 
     city_name = default_clusters().match_city(city)
     if city_name is None:
@@ -338,10 +338,10 @@ def demo(out_dir, city, seed):
 
 def _demo_clusters(out: Path, city: str, rules) -> None:
     """The SME cluster programme: county 申报表s (Excel and Word) into 附件4 推荐汇总表."""
-    from .forms.consolidate import expand, run_forms
-    from .forms.examples import write_demo_forms
-    from .forms.spec import load_form
-    from .forms.summary import write_cluster_docx, write_cluster_summary
+    from xl_addin.forms.consolidate import expand, run_forms
+    from xl_addin.forms.examples import write_demo_forms
+    from xl_addin.forms.spec import load_form
+    from xl_addin.forms.summary import write_cluster_docx, write_cluster_summary
 
     console = _console()
     folder = out / "集群申报表"
@@ -361,16 +361,16 @@ def _demo_clusters(out: Path, city: str, rules) -> None:
 def _demo_ledger(out: Path, books, report, rules) -> tuple[Path, list[str]]:
     """A small ledger for the demo: the 领跑者 list without one of the demo's leaders, the fund
     managers without one investor, and a 2025 round that supported one of its equity projects."""
-    from .examples import write_list
-    from .lists import read_list
-    from .formats.csv_reader import read_any
-    from .spec import load_specs
+    from xl_addin.examples import write_list
+    from xl_addin.declare.lists import read_list
+    from xl_addin.read.csv_reader import read_any
+    from xl_addin.declare.spec import load_specs
 
     path = out / "台账.sqlite"
     for stale in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         stale.unlink(missing_ok=True)
     ledger = _open_ledger(path, rules)
-    from .ledger import list_key
+    from xl_addin.ledger import list_key
 
     leaders = list(dict.fromkeys(p.name for b in books for p in b.table1 if p.category == "领跑者"))
     accepted = [e.name for ents in report.enterprises.values() for e in ents if e.category == "领跑者"]
@@ -408,8 +408,8 @@ def _demo_ledger(out: Path, books, report, rules) -> tuple[Path, list[str]]:
 @tables_option
 def report(source, city, out_path, day, appendix, rules_path, tables):
     """根据汇总表（SUMMARY.xlsx）或结果文件（REPORT.json）生成市级推荐报告（附件2，含附表）。"""
-    from .formats.docx_report import load_data, write_report
-    from .reference import default_clusters
+    from xl_addin.render.docx_report import load_data, write_report
+    from xl_addin.declare.reference import default_clusters
 
     rules, specs = _load_rules(rules_path, tables), _specs(tables)
     city_name = default_clusters().match_city(city) if city else None
@@ -430,7 +430,7 @@ def report(source, city, out_path, day, appendix, rules_path, tables):
 @rules_option
 def declarations(inputs, out_dir, rules_path):
     """为每家通过校验的企业生成预填的真实性声明和项目情况表（.docx）。"""
-    from .formats.docx_declarations import write_declarations
+    from xl_addin.render.docx_declarations import write_declarations
 
     report_ = _run(inputs, rules_path)
     paths = write_declarations(report_.to_dict(), _load_rules(rules_path), out_dir)
@@ -444,7 +444,7 @@ def declarations(inputs, out_dir, rules_path):
               help="输出文件夹。")
 def build_workbooks(out_dir):
     """生成市级主工作簿（master.xlsm，带按钮）和区县报送模板（county_template.xlsx）。"""
-    from .excel.workbooks import build_all
+    from xl_addin.excel.workbooks import build_all
 
     for path in build_all(out_dir):
         _console().print(f"已生成：{path}")
@@ -455,7 +455,7 @@ def build_workbooks(out_dir):
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="PDF 的保存文件夹，默认与原文件相同。")
 def pdf(source, out_dir):
     """用 LibreOffice 把汇总表或报告转成可打印的 PDF。"""
-    from .formats.office import OfficeMissing, convert
+    from xl_addin.render.office import OfficeMissing, convert
 
     try:
         path = convert(source, "pdf", out_dir)
@@ -474,7 +474,7 @@ def serve(port, host, no_browser):
     if host and host not in ("127.0.0.1", "localhost"):
         _console(stderr=True).print(f"[yellow]警告：服务将监听 {host}，局域网内的其他电脑也可能访问本机的报表数据。"
                                     "如无必要，请不要使用 --host。[/yellow]")
-    from .web.server import serve as run_server
+    from xl_addin.web.server import serve as run_server
 
     _console().print(f"xl-addin 本机服务：http://127.0.0.1:{port}/ （按 Ctrl+C 退出）")
     run_server(port, host, open_browser=not no_browser)
@@ -486,9 +486,9 @@ def ledger():
 
 
 def _import(ledger_path, files, list_name, year):
-    from .formats.csv_reader import read_any
-    from .formats.grid import ReadError
-    from .lists import read_list
+    from xl_addin.read.csv_reader import read_any
+    from xl_addin.read.grid import ReadError
+    from xl_addin.declare.lists import read_list
 
     store = _open_ledger(ledger_path)
     total = 0
@@ -543,7 +543,7 @@ def record(ledger_path, report_path, year):
     """省厅批复后，记录该轮通过的股权投资项目和设备发票；重复记录同一轮即替换。"""
     import json
 
-    from .spec import load_specs
+    from xl_addin.declare.spec import load_specs
 
     try:
         data = json.loads(Path(report_path).read_text("utf-8"))

@@ -12,8 +12,8 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .reference import ClusterList, default_clusters
-from .spec import Specs, load_specs
+from xl_addin.declare.reference import ClusterList, default_clusters
+from xl_addin.declare.spec import Specs, load_specs
 
 _WORDS = ["恒通", "华信", "金达", "宏业", "永盛", "鑫源", "润丰", "瑞达", "东方", "天宇", "博远", "中兴",
           "泰和", "嘉诚", "昌隆", "冀发", "正阳", "广元", "德隆", "新峰", "海晟", "明泰", "汇丰", "长城"]
@@ -276,7 +276,7 @@ def write_list(path: str | Path, list_name: str, rows: list[dict]) -> Path:
     """A reference list as the province publishes it (title, header, numbered rows, a note)."""
     import openpyxl
 
-    from .spec import load_lists
+    from xl_addin.declare.spec import load_lists
 
     spec = load_lists()[list_name]
     fields = [f for f in spec.fields if f.type != "seq" and any(f.id in r for r in rows)] or [spec.field(spec.key)]

@@ -14,7 +14,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from .normalize import key
+from xl_addin.normalize.values import key
 
 SCHEMA_VERSION = 1
 MIGRATIONS = {     # version -> the statements that bring a ledger from version - 1 to it

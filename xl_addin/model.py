@@ -8,7 +8,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .catalogue import CATALOGUE, ERROR, WARNING, render
+from xl_addin.declare.catalogue import CATALOGUE, ERROR, WARNING, render
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 SHOWN_VALUE = 80   # characters of a cell value quoted in a message

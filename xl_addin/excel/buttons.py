@@ -14,15 +14,15 @@ import functools
 import traceback
 from pathlib import Path
 
-from .. import sheets
-from ..consolidate import missing_counties, run
-from ..formats.grid import SheetGrid, WorkbookData
-from ..formats.summary_xlsx import safe_text
-from ..locate import HeaderIndex
-from ..reference import default_clusters
-from ..rules import load_rules
-from ..spec import load_specs
-from .workbooks import FILES_SHEET, OUTPUT_SHEETS, SUMMARY_SHEET, header_rows, input_specs
+from xl_addin.render import sheets
+from xl_addin.consolidate.pipeline import missing_counties, run
+from xl_addin.read.grid import SheetGrid, WorkbookData
+from xl_addin.render.summary_xlsx import safe_text
+from xl_addin.locate.headers import HeaderIndex
+from xl_addin.declare.reference import default_clusters
+from xl_addin.declare.rules import load_rules
+from xl_addin.declare.spec import load_specs
+from xl_addin.excel.workbooks import FILES_SHEET, OUTPUT_SHEETS, SUMMARY_SHEET, header_rows, input_specs
 
 COLORS = {"error": "#FFC7CE", "warning": "#FFEB9C"}
 TITLE = "领跑者申报"
@@ -119,7 +119,7 @@ LEDGER_NAME = "台账.sqlite"
 
 def _ledger(book, rules, create: bool = False):
     """The ledger beside the workbook (台账.sqlite), when there is one (or `create`)."""
-    from ..ledger import Ledger
+    from xl_addin.ledger import Ledger
 
     path = Path(book.fullname).parent / LEDGER_NAME
     if not (create or path.exists()):
@@ -270,7 +270,7 @@ def consolidate(book):
         inputs += [[], [f"{report.city}市未报送的县（市、区）", "、".join(missing) or "无"]]
     _write_table(book, OUTPUT_SHEETS[2], inputs)
     # The official 附表 with its merges and print set-up, ready to print and stamp, beside the workbook.
-    from ..formats.summary_xlsx import write_summary
+    from xl_addin.render.summary_xlsx import write_summary
 
     summary = write_summary(report, Path(book.fullname).parent / f"{report.city or ''}市汇总表.xlsx",
                             title=rules.summary_title)
@@ -283,7 +283,7 @@ def consolidate(book):
 @_button("生成推荐报告")
 def report(book):
     """生成推荐报告: the 附件2 report (.docx) beside the workbook."""
-    from ..formats.docx_report import write_report
+    from xl_addin.render.docx_report import write_report
 
     files = picked_files(book)
     _status(book, "正在生成推荐报告……")
@@ -309,9 +309,9 @@ def import_lists(book):
     """导入名单: the picked list files into 台账.sqlite beside the workbook."""
     import re
 
-    from ..formats.csv_reader import read_any
-    from ..formats.grid import ReadError
-    from ..lists import read_list
+    from xl_addin.read.csv_reader import read_any
+    from xl_addin.read.grid import ReadError
+    from xl_addin.declare.lists import read_list
 
     files = picked_files(book)
     if not files:
@@ -340,8 +340,8 @@ def import_lists(book):
 @_button("记录获批轮次")
 def record_round(book):
     """记录获批轮次: the last summary beside the workbook, recorded as this round in the ledger."""
-    from ..formats.summary_xlsx import read_embedded_report
-    from ..spec import load_specs
+    from xl_addin.render.summary_xlsx import read_embedded_report
+    from xl_addin.declare.spec import load_specs
 
     rules = load_rules()
     folder = Path(book.fullname).parent

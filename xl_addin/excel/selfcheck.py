@@ -23,11 +23,11 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from ..catalogue import CATALOGUE, ERROR
-from ..checks import fmt
-from ..locate import xl_col_to_name
-from ..rules import Rules
-from ..spec import Field, Option, TableSpec
+from xl_addin.declare.catalogue import CATALOGUE, ERROR
+from xl_addin.check.checks import fmt
+from xl_addin.locate.headers import xl_col_to_name
+from xl_addin.declare.rules import Rules
+from xl_addin.declare.spec import Field, Option, TableSpec
 
 RULES_SHEET = "校验规则"
 R, P = "#R#", "#P#"  # the row of a formula and the row above, filled per row

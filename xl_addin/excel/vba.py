@@ -208,6 +208,6 @@ def project_streams(modules: list[Module], codepage: int = 1252,
 
 def build_project(modules: list[Module], codepage: int = 1252, project_name: str = "VBAProject") -> bytes:
     """vbaProject.bin bytes for `modules` (the part an .xlsm carries)."""
-    from .cfb import write_compound_file
+    from xl_addin.excel.cfb import write_compound_file
 
     return write_compound_file(project_streams(modules, codepage, project_name))

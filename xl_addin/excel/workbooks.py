@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .. import sheets
-from ..reference import ClusterList, default_clusters
-from ..rules import Rules, load_rules
-from ..spec import Specs, TableSpec, load_specs
-from ..formats.atomic import atomic_path
-from ..formats.summary_xlsx import a4_landscape, text_width
-from ..validate import required_fields
-from . import vba
-from .selfcheck import RULES_SHEET, Lists, RulesRange, SelfCheck
+from xl_addin.render import sheets
+from xl_addin.declare.reference import ClusterList, default_clusters
+from xl_addin.declare.rules import Rules, load_rules
+from xl_addin.declare.spec import Specs, TableSpec, load_specs
+from xl_addin.render.atomic import atomic_path
+from xl_addin.render.summary_xlsx import a4_landscape, text_width
+from xl_addin.check.validate import required_fields
+from xl_addin.excel import vba
+from xl_addin.excel.selfcheck import RULES_SHEET, Lists, RulesRange, SelfCheck
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -241,7 +241,7 @@ class _Book:
 
     def prepare_options(self, specs: list[TableSpec]) -> None:
         """The columns of 集群名单 (from I on) that list each dropdown field's choices."""
-        from ..locate import xl_col_to_name
+        from xl_addin.locate.headers import xl_col_to_name
 
         self.choices: dict[str, list[str]] = {}
         for spec in specs:
@@ -294,7 +294,7 @@ class _Book:
         for col, values in enumerate(lists, start=6):
             for r, v in enumerate(values, start=1):
                 ws.write_string(r, col, v, self.f["cell"])
-        from ..locate import column_index
+        from xl_addin.locate.headers import column_index
         heads = {"clusters": ("县（市、区）（集群下拉用）", "集群（集群下拉用）"),
                  "counties": ("设区市（县下拉用）", "县（市、区）（县下拉用）")}
         for kind, pairs in self.pairs.items():
@@ -496,7 +496,7 @@ def build_list_template(path: str | Path, spec_id: str, guide: str, clusters: Cl
 def build_all(out_dir: str | Path = "workbooks") -> list[Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    from ..forms.template import build_form_template
+    from xl_addin.forms.template import build_form_template
     return [build_master(out / "master.xlsm"), build_county(out / "county_template.xlsx"),
             build_list_template(out / "recognition_template.xlsx", "recognition", "recognition"),
             build_form_template(out / "cluster_form_template.xlsx")]

@@ -6,13 +6,13 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
-from ..catalogue import ERROR
-from ..model import Issue
-from ..rules import Rules
-from . import expr
-from .locate import Record
-from .read import Where, as_text
-from .spec import FormSpec, Item
+from xl_addin.declare.catalogue import ERROR
+from xl_addin.model import Issue
+from xl_addin.declare.rules import Rules
+from xl_addin.forms import expr
+from xl_addin.forms.locate import Record
+from xl_addin.forms.read import Where, as_text
+from xl_addin.forms.spec import FormSpec, Item
 
 NONE_WORDS = {"无", "没有", "暂无", "-", "—", "/", "／"}
 # a number, with its unit when typed (35.5%、12个、200家、3项、1.5亿元)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..catalogue import ERROR
-from ..model import InputResult, Issue, Report
-from ..reference import ClusterList, default_clusters
-from ..rules import Rules, load_rules
-from .check import blank, check_record, fmt, number
-from .locate import Record, locate_form
-from .read import FormReadError, Where, as_text, read_rows, sheet_names
-from .spec import FormSpec, label_key, load_form
+from xl_addin.declare.catalogue import ERROR
+from xl_addin.model import InputResult, Issue, Report
+from xl_addin.declare.reference import ClusterList, default_clusters
+from xl_addin.declare.rules import Rules, load_rules
+from xl_addin.forms.check import blank, check_record, fmt, number
+from xl_addin.forms.locate import Record, locate_form
+from xl_addin.forms.read import FormReadError, Where, as_text, read_rows, sheet_names
+from xl_addin.forms.spec import FormSpec, label_key, load_form
 
 FORM_SUFFIXES = {".xlsx", ".xlsm", ".docx"}
 

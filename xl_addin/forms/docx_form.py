@@ -10,12 +10,12 @@ import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 
-from ..formats.docx_common import (HEADING_FONT, SIZE_2, SIZE_4, SIZE_5, TABLE_FONT, TITLE_FONT, clean,
+from xl_addin.render.docx_common import (HEADING_FONT, SIZE_2, SIZE_4, SIZE_5, TABLE_FONT, TITLE_FONT, clean,
                                    official_page, paragraph, save, set_font)
-from .check import fmt, number
-from .locate import Record
-from .read import as_text
-from .spec import FormSpec, Item
+from xl_addin.forms.check import fmt, number
+from xl_addin.forms.locate import Record
+from xl_addin.forms.read import as_text
+from xl_addin.forms.spec import FormSpec, Item
 
 TICK, BOX = "☑", "☐"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .spec import label_key, load_form
+from xl_addin.forms.spec import label_key, load_form
 
 
 def example_answers(name: str = "任丘市汽车零部件产业", city: str = "沧州", county: str = "任丘市") -> dict:
@@ -43,7 +43,7 @@ def example_answers(name: str = "任丘市汽车零部件产业", city: str = "�
     a.update(cloud_smes=80, platform_smes=100, patents=150)
     a["main_growth"] = 10.0                   # (121*50% / 100*50%)^(1/2) - 1
     a["cloud_ratio"], a["platform_ratio"], a["patents_per_10k"] = 40.0, 50.0, 150.0
-    a["plan_text"] = "一、集群基本情况简介\n集群主导产业为汽车零部件。\n二、发展成效\n成效明显。"
+    a["plan_text"] = "一、集群基本情况简介\n集群以汽车零部件为主。\n二、发展成效\n成效明显。"
     a["targets"] = {"output_growth": {"base": 10.0, "target": 12.0}, "quality_smes": {"base": 20, "target": 30},
                     "rd_target": {"base": 2.0, "target": 2.8}, "patents_target": {"base": 150, "target": 240},
                     "platform_target": {"base": 50.0, "target": 55.0}, "co2_target": {"base": 1.0, "target": 0.8},
@@ -115,11 +115,11 @@ def write_demo_forms(city: str, folder: Path, clusters=None) -> tuple[list[Path]
     the Word 申报表, as counties send either."""
     import tempfile
 
-    from ..reference import default_clusters
-    from ..rules import load_rules
-    from .consolidate import read_form
-    from .docx_form import write_form
-    from .template import build_form_template
+    from xl_addin.declare.reference import default_clusters
+    from xl_addin.declare.rules import load_rules
+    from xl_addin.forms.consolidate import read_form
+    from xl_addin.forms.docx_form import write_form
+    from xl_addin.forms.template import build_form_template
 
     clusters = clusters or default_clusters()
     counties = list(dict.fromkeys(c.county for c in clusters.clusters if c.city == city))[:3]
@@ -135,7 +135,8 @@ def write_demo_forms(city: str, folder: Path, clusters=None) -> tuple[list[Path]
             if n == 1:
                 a["output"] = {2021: 100.0, 2022: 150.0, 2023: 180.0}
                 a["main_growth"], a["_typed"] = 35.0, ("main_growth",)
-                notes.append(f"{county}：近三年主导产业产值年均增速填了算术平均数 35%（几何平均应为 34.16%）")
+                label = spec.item("main_growth").label
+                notes.append(f"{county}：“{label}”填了算术平均数 35%（几何平均应为 34.16%）")
             path = fill_template(template, a, folder / f"{county}.xlsx")
             if n == 2:            # sent as the Word 申报表
                 rec, _, derived = read_form(str(path), spec, load_rules(), clusters)

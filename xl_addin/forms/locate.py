@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .read import Cell, Rows, Where, as_text
-from .spec import FormSpec, Item, label_key
+from xl_addin.forms.read import Cell, Rows, Where, as_text
+from xl_addin.forms.spec import FormSpec, Item, label_key
 
 YEAR = re.compile(r"^\s*((?:19|20)\d\d)\s*年?\s*(?:度)?\s*$")
 NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
@@ -343,7 +343,7 @@ def _cell_name(where: Where, col: int | None) -> str | None:
         return where.cell
     if where.sheet.startswith("表格"):
         return f"第{where.row}行第{col + 1}列"
-    from ..locate import xl_col_to_name
+    from xl_addin.locate.headers import xl_col_to_name
     return f"{xl_col_to_name(col)}{where.row}"
 
 

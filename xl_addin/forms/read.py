@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..locate import xl_col_to_name
+from xl_addin.locate.headers import xl_col_to_name
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ def read_rows(path: str | Path) -> Rows:
 def _xlsx(path: Path) -> Rows:
     """Through the tables' own reader: the same guards (size, zip bombs, value count), the
     cached values of formulas, .xls too."""
-    from ..formats.grid import ReadError, read_workbook
+    from xl_addin.read.grid import ReadError, read_workbook
 
     try:
         book = read_workbook(path)

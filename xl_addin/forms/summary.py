@@ -4,11 +4,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from .. import sheets
-from ..formats.atomic import atomic_path
-from ..formats.summary_xlsx import a4_landscape, safe_text
-from ..model import Report
-from .spec import FormSpec
+from xl_addin.render import sheets
+from xl_addin.render.atomic import atomic_path
+from xl_addin.render.summary_xlsx import a4_landscape, safe_text
+from xl_addin.model import Report
+from xl_addin.forms.spec import FormSpec
 
 FONT = "宋体"
 
@@ -83,7 +83,7 @@ def write_cluster_docx(report: Report, spec: FormSpec, path: str | Path) -> Path
     import docx
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    from ..formats.docx_common import HEADING_FONT, SIZE_4, SIZE_5, TITLE_FONT, official_page, paragraph, save, table
+    from xl_addin.render.docx_common import HEADING_FONT, SIZE_4, SIZE_5, TITLE_FONT, official_page, paragraph, save, table
 
     doc = docx.Document()
     official_page(doc.sections[0], landscape=True)

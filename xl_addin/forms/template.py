@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from ..formats.atomic import atomic_path
-from ..locate import xl_col_to_name
-from . import expr
-from .spec import FormSpec, Item, load_form
+from xl_addin.render.atomic import atomic_path
+from xl_addin.locate.headers import xl_col_to_name
+from xl_addin.forms import expr
+from xl_addin.forms.spec import FormSpec, Item, load_form
 
 FONT = "宋体"
 BUILD_TIME = dt.datetime(2026, 1, 1)
@@ -197,6 +197,6 @@ def build_form_template(path: str | Path, spec: FormSpec | None = None) -> Path:
         for ws, r, item in derived:
             ws.write_formula(r, 1, "=" + expr.excel(item.derive, ref), f.derived, "")
         wb.close()
-        from ..excel.workbooks import _normalize_zip
+        from xl_addin.excel.workbooks import _normalize_zip
         _normalize_zip(tmp)
     return path

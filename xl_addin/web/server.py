@@ -139,10 +139,10 @@ def create_app(port: int = 8765, root: Path | None = None, host: str | None = No
     os.chmod(root, stat.S_IRWXU)
     results = Results(root)
     atexit.register(results.clear)
-    from ..consolidate import run      # pandas and pandera once, at start: later requests are warm
-    from ..reference import default_clusters
-    from ..rules import load_rules
-    from ..spec import load_specs
+    from xl_addin.consolidate.pipeline import run      # pandas and pandera once, at start: later requests are warm
+    from xl_addin.declare.reference import default_clusters
+    from xl_addin.declare.rules import load_rules
+    from xl_addin.declare.spec import load_specs
     specs = load_specs()
     rules = load_rules(specs=specs)
     clusters = default_clusters()
@@ -263,10 +263,10 @@ def _consolidate(run, rules, specs, paths, names, city, folder: Path, work: thre
     server's paths; the outputs go into the result's folder."""
     import zipfile
 
-    from ..formats.atomic import write_text
-    from ..formats.docx_declarations import write_declarations
-    from ..formats.docx_report import write_report
-    from ..formats.summary_xlsx import write_summary
+    from xl_addin.render.atomic import write_text
+    from xl_addin.render.docx_declarations import write_declarations
+    from xl_addin.render.docx_report import write_report
+    from xl_addin.render.summary_xlsx import write_summary
 
     with work:
         report = run(paths, rules, city=city, specs=specs)

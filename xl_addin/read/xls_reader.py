@@ -4,7 +4,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from .grid import ReadError, SheetGrid, WorkbookData
+from xl_addin.read.grid import ReadError, SheetGrid, WorkbookData
 
 
 def _has_macros(path: Path) -> bool:

@@ -151,7 +151,7 @@ def safe_filename(name: str) -> str:
 
 
 def save(doc, path: str | Path) -> Path:
-    from .atomic import atomic_path
+    from xl_addin.render.atomic import atomic_path
     with atomic_path(path) as tmp:
         doc.save(str(tmp))
     return Path(path)

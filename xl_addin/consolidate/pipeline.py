@@ -13,18 +13,18 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import subsidy
-from .catalogue import CATALOGUE, ERROR
-from .formats.grid import WorkbookData
-from .frames import build_frame
-from .ingest import UNREADABLE, Located, expand_inputs
-from .machinery import Progress, Started, collector_paused, ingest_all
-from .model import InputResult, Issue, Report
-from .normalize import key, missing
-from .reference import ClusterList, default_clusters
-from .rules import Rules, load_rules
-from .spec import Specs, TableSpec, load_specs
-from .validate import Ctx, row_failures
+from xl_addin.consolidate import subsidy
+from xl_addin.declare.catalogue import CATALOGUE, ERROR
+from xl_addin.read.grid import WorkbookData
+from xl_addin.normalize.frames import build_frame
+from xl_addin.normalize.ingest import UNREADABLE, Located, expand_inputs
+from xl_addin.consolidate.machinery import Progress, Started, collector_paused, ingest_all
+from xl_addin.model import InputResult, Issue, Report
+from xl_addin.normalize.values import key, missing
+from xl_addin.declare.reference import ClusterList, default_clusters
+from xl_addin.declare.rules import Rules, load_rules
+from xl_addin.declare.spec import Specs, TableSpec, load_specs
+from xl_addin.check.validate import Ctx, row_failures
 
 
 @dataclass
@@ -172,7 +172,7 @@ def _enterprise_issues(df: pd.DataFrame, spec: TableSpec, excluded: set, located
 def _shared(groups: dict, col: dict, c, issue, path: list) -> None:
     """One value (an invoice number) on rows of two different enterprises: an error on each
     of those rows (several rows of one enterprise may share it)."""
-    from .ledger import invoice_key
+    from xl_addin.ledger import invoice_key
 
     by_value: dict[str, dict[tuple, list[int]]] = {}
     for group, rows in groups.items():

@@ -14,11 +14,11 @@ import os
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from .formats.grid import WorkbookData
-from .ingest import Ingested, ingest
-from .locate import HeaderIndex
-from .reference import ClusterList
-from .spec import Specs
+from xl_addin.read.grid import WorkbookData
+from xl_addin.normalize.ingest import Ingested, ingest
+from xl_addin.locate.headers import HeaderIndex
+from xl_addin.declare.reference import ClusterList
+from xl_addin.declare.spec import Specs
 
 PARALLEL_FROM = 24          # inputs; below this a worker pool costs more than it saves
 WORKERS_ENV = "XL_ADDIN_WORKERS"

@@ -11,13 +11,13 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import sheets
-from ..consolidate import cities_of, missing_counties
-from ..catalogue import CATALOGUE
-from ..machinery import collector_paused
-from ..model import Report
-from ..reference import ClusterList, default_clusters
-from .atomic import atomic_path
+from xl_addin.render import sheets
+from xl_addin.consolidate.pipeline import cities_of, missing_counties
+from xl_addin.declare.catalogue import CATALOGUE
+from xl_addin.consolidate.machinery import collector_paused
+from xl_addin.model import Report
+from xl_addin.declare.reference import ClusterList, default_clusters
+from xl_addin.render.atomic import atomic_path
 
 SUBSIDY_SHEET, ISSUES_SHEET, INPUTS_SHEET = (sheets.OUTPUTS[k]["sheet"] for k in ("subsidy", "issues", "inputs"))
 FONT = "宋体"
@@ -385,7 +385,7 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
     and the run's own result (REPORT.json, compressed) on a hidden sheet. split: write the
     first part and the other sheets as two workbooks at once, then join them (None: when the
     first part is large; see _write_split)."""
-    from .xlsx_engine import engine_name
+    from xl_addin.render.xlsx_engine import engine_name
 
     path = Path(path)
     province = len(cities_of(report)) > 1
@@ -405,7 +405,7 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
 def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, only_first: bool = False):
     """The summary workbook; the first part holds its first `first_upto` body rows (all:
     None). only_first: that sheet alone, and the workbook is returned unclosed."""
-    from .xlsx_engine import open_workbook
+    from xl_addin.render.xlsx_engine import open_workbook
 
     wb = open_workbook(path, engine)
     wb.set_properties({"title": s.title, "author": "xl_addin", "created": _created()})
@@ -447,7 +447,7 @@ def _write_split(s: _Summary, path: Path) -> bool:
     import zipfile
     from concurrent.futures import ThreadPoolExecutor
 
-    from .xlsx_engine import copy_part, new_package, styles_extend
+    from xl_addin.render.xlsx_engine import copy_part, new_package, styles_extend
 
     first = s.parts[0][1]
     cut = next((a + 1 for a, b, c in first.spans if c == 0 and a == 0 and b > 0), 1)

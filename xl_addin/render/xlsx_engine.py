@@ -234,7 +234,7 @@ def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
     XML is streamed through unchanged up to </sheetData>; the merges join the <mergeCells>
     element after it (created, in schema order, right after </sheetData> if the sheet has
     none). zlib releases Python's lock while it works, so this can run in a thread."""
-    from ..locate import xl_col_to_name  # noqa: F401 (kept light: no writer import)
+    from xl_addin.locate.headers import xl_col_to_name  # noqa: F401 (kept light: no writer import)
 
     # zip64 only where a part may need it: file-type sniffers read the first entries' headers
     big = src.getinfo(name).file_size > 1 << 30

@@ -222,7 +222,7 @@ class Specs:
 def choices(texts: list[str]) -> tuple[Option, ...]:
     """Options read from a plain list of texts: each matches its own words, without quotes
     and without a trailing 发展 (“共享智造”发展 is typed 共享智造)."""
-    from .normalize import key
+    from xl_addin.normalize.values import key
 
     out = []
     for text in texts:

@@ -16,8 +16,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 
-from .normalize import is_blank, key
-from .spec import Specs, TableSpec
+from xl_addin.normalize.values import is_blank, key
+from xl_addin.declare.spec import Specs, TableSpec
 
 if sys.version_info >= (3, 11):
     import tomllib

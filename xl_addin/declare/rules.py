@@ -134,7 +134,7 @@ def load_rules(path: str | Path | None = None, specs=None) -> Rules:
         raise RulesError(f"规则文件 {origin}：equity.agreement_after 应为日期，如 2022-08-09")
     rules = Rules(raw=raw, path=origin)
     if specs is None:
-        from .spec import load_specs
+        from xl_addin.declare.spec import load_specs
         specs = load_specs()
     check_against(rules, specs)
     return rules

@@ -96,9 +96,9 @@ def read_workbook(path: str | Path) -> WorkbookData:
     except OSError as exc:
         raise ReadError("file_unreadable", f"打不开文件（{exc.strerror or exc}）") from exc
     if container == "zip":
-        from .xlsx_reader import read_xlsx
+        from xl_addin.read.xlsx_reader import read_xlsx
         return read_xlsx(path)
-    from .xls_reader import read_xls
+    from xl_addin.read.xls_reader import read_xls
     return read_xls(path)
 
 

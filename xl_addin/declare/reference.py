@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from importlib import resources
 
-from .normalize import key
+from xl_addin.normalize.values import key
 
 _SUFFIXES = ("县", "市", "区")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-from .codes import uscc
-from .formats.grid import WorkbookData
-from .locate import HeaderIndex, locate
-from .normalize import display
-from .spec import load_lists
+from xl_addin.normalize.codes import uscc
+from xl_addin.read.grid import WorkbookData
+from xl_addin.locate.headers import HeaderIndex, locate
+from xl_addin.normalize.values import display
+from xl_addin.declare.spec import load_lists
 
 
 def read_list(book: WorkbookData, list_name: str) -> list[dict]:

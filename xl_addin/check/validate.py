@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
-from . import checks as lib
-from .catalogue import CATALOGUE, ERROR, WARNING
-from .ingest import UNREADABLE
-from .reference import ClusterList
-from .rules import Rules
-from .spec import Field, TableSpec
+from xl_addin.check import checks as lib
+from xl_addin.declare.catalogue import CATALOGUE, ERROR, WARNING
+from xl_addin.normalize.ingest import UNREADABLE
+from xl_addin.declare.reference import ClusterList
+from xl_addin.declare.rules import Rules
+from xl_addin.declare.spec import Field, TableSpec
 
 # The issue code a type's check reports when a field declares none.
 TYPE_CODES = {"amount": "amount_invalid", "cluster": "cluster_unknown", "city": "city_unknown",

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import normalize as nz
-from .formats.grid import ReadError, WorkbookData, read_workbook
-from .locate import HeaderIndex, Table, locate
-from .model import InputResult, Issue
-from .reference import ClusterList
-from .spec import Specs, TableSpec
+from xl_addin.normalize import values as nz
+from xl_addin.read.grid import ReadError, WorkbookData, read_workbook
+from xl_addin.locate.headers import HeaderIndex, Table, locate
+from xl_addin.model import InputResult, Issue
+from xl_addin.declare.reference import ClusterList
+from xl_addin.declare.spec import Specs, TableSpec
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_TEXT = 2000   # characters; far above any real cell of these tables, far below a hostile one
@@ -189,7 +189,7 @@ def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterL
                    for v, r, c in zip(values, raw, counties)]
         cols[f"{f.id}_county"] = [m.county if m else None for m in matched]
         return [None if r is None else m.name if m else UNREADABLE for m, r in zip(matched, raw)]
-    from . import codes        # code, phone, integer: the optional columns' readers
+    from xl_addin.normalize import codes        # code, phone, integer: the optional columns' readers
     return _read(codes.reader(t), values, raw)
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from .grid import MAX_FILE_BYTES, ReadError, SheetGrid, WorkbookData
+from xl_addin.read.grid import MAX_FILE_BYTES, ReadError, SheetGrid, WorkbookData
 
 
 def read_csv(path: str | Path) -> WorkbookData:
@@ -41,5 +41,5 @@ def read_any(path: str | Path) -> WorkbookData:
     """A .csv by its name, anything else as a workbook (by its content)."""
     if Path(path).suffix.lower() == ".csv":
         return read_csv(path)
-    from .grid import read_workbook
+    from xl_addin.read.grid import read_workbook
     return read_workbook(path)

@@ -14,11 +14,11 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 
-from .. import sheets
-from ..catalogue import CATALOGUE
-from ..rules import Rules
-from ..spec import Specs, TableSpec, load_specs
-from .docx_common import (HEADING_FONT, SIZE_2, SIZE_3, SIZE_4, TITLE_FONT, official_page,
+from xl_addin.render import sheets
+from xl_addin.declare.catalogue import CATALOGUE
+from xl_addin.declare.rules import Rules
+from xl_addin.declare.spec import Specs, TableSpec, load_specs
+from xl_addin.render.docx_common import (HEADING_FONT, SIZE_2, SIZE_3, SIZE_4, TITLE_FONT, official_page,
                           page_number_footer, paragraph, save, table)
 
 DOCUMENTS = sheets.DOCUMENTS         # the documents' texts, read once (data/documents.toml)
@@ -157,11 +157,11 @@ def load_data(source: str | Path, city: str | None, rules: Rules, specs: Specs |
     source = Path(source)
     if source.suffix.lower() == ".json":
         return json.loads(source.read_text("utf-8"))
-    from .summary_xlsx import read_embedded_report
+    from xl_addin.render.summary_xlsx import read_embedded_report
     embedded = read_embedded_report(source)
     if embedded is not None:
         return embedded
-    from ..consolidate import run
+    from xl_addin.consolidate.pipeline import run
     report = run([source], rules, city=city, specs=specs)
     data = report.to_dict()
     data["issues"] = _summary_issues(source) or data["issues"]

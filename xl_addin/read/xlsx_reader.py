@@ -16,7 +16,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from xml.parsers import expat
 
-from .grid import ReadError, SheetGrid, WorkbookData
+from xl_addin.read.grid import ReadError, SheetGrid, WorkbookData
 
 MAX_DECLARED_BYTES = 1024 * 1024 * 1024     # sum of declared sizes of all parts
 MAX_PART_BYTES = 128 * 1024 * 1024          # actual decompressed size of one part

@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from .rules import Rules
+from xl_addin.declare.rules import Rules
 
 CENT = Decimal("0.01")
 

@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalogue import CATALOGUE
-from .model import Report
+from xl_addin.declare.catalogue import CATALOGUE
+from xl_addin.model import Report
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -18,8 +18,8 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 if TYPE_CHECKING:      # used where pandas is not imported (docx, workbooks)
-    from .consolidate import Enterprise
-    from .spec import TableSpec
+    from xl_addin.consolidate.pipeline import Enterprise
+    from xl_addin.declare.spec import TableSpec
 
 OUTPUTS = tomllib.loads(resources.files("xl_addin.data").joinpath("outputs.toml").read_text("utf-8"))
 DOCUMENTS = tomllib.loads(resources.files("xl_addin.data").joinpath("documents.toml").read_text("utf-8"))

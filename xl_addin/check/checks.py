@@ -14,7 +14,7 @@ from typing import Callable
 
 import pandas as pd
 
-from .ingest import MAX_TEXT, UNREADABLE
+from xl_addin.normalize.ingest import MAX_TEXT, UNREADABLE
 
 
 @dataclass(frozen=True)

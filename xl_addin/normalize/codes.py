@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from .normalize import key, nfkc
+from xl_addin.normalize.values import key, nfkc
 
 _PHONE_MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _PHONE_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")

@@ -8,12 +8,12 @@ from docx import Document
 from docx.enum.section import WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-from ..normalize import key
-from ..rules import Rules
-from ..spec import Specs, load_specs
-from .docx_common import (HEADING_FONT, SIZE_3, SIZE_4, TITLE_FONT, official_page, page_number_footer, paragraph,
+from xl_addin.normalize.values import key
+from xl_addin.declare.rules import Rules
+from xl_addin.declare.spec import Specs, load_specs
+from xl_addin.render.docx_common import (HEADING_FONT, SIZE_3, SIZE_4, TITLE_FONT, official_page, page_number_footer, paragraph,
                           safe_filename, save)
-from .docx_report import DOCUMENTS, part_table
+from xl_addin.render.docx_report import DOCUMENTS, part_table
 
 BLANK = "______"
 TEXT = DOCUMENTS["declaration"]
@@ -21,7 +21,7 @@ TEXT = DOCUMENTS["declaration"]
 
 def materials(kind: str, ent: dict) -> list[str]:
     """The 附件3 checklist of one project (the same list as 材料核对 of the summary)."""
-    from ..sheets import materials as checklist
+    from xl_addin.render.sheets import materials as checklist
     return checklist(kind, ent.get("category"), len(ent.get("items", [])))
 
 

@@ -1,0 +1,1 @@
+"""Normalize: typed values from what officials type; per input, records become columns (ingest)."""
