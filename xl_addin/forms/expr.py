@@ -36,44 +36,40 @@ def cagr(first: float, last: float, steps: int) -> float | None:
     return ((last / first) ** (1 / steps) - 1) * 100
 
 
-def evaluate(text: str, value: Callable[[str, int | None], float | None]) -> float | None:
-    """The expression's value; `value(item, year)` gives an item's number (None: blank)."""
-    def ev(node, year):
+def _fold(text: str, item, number, growth, combine):
+    """One walk of the expression for both backends: item(id, year) for a name (a year when
+    subscripted or inside cagr), number(value), growth(at_last, at_first, steps) for cagr and
+    combine(op, left, right) for + - * /."""
+    def walk(node, year):
         if isinstance(node, ast.Constant):
-            return float(node.value)
+            return number(node.value)
         if isinstance(node, ast.Name):
-            return value(node.id, year)
+            return item(node.id, year)
         if isinstance(node, ast.Subscript):
-            return value(node.value.id, int(node.slice.value))
+            return item(node.value.id, int(node.slice.value))
         if isinstance(node, ast.Call):
             x, a, b = node.args
             y0, y1 = int(a.value), int(b.value)
-            return cagr(ev(x, y0), ev(x, y1), y1 - y0)
-        left, right = ev(node.left, year), ev(node.right, year)
-        if left is None or right is None:
+            return growth(walk(x, y1), walk(x, y0), y1 - y0)
+        return combine(type(node.op), walk(node.left, year), walk(node.right, year))
+    return walk(parse(text), None)
+
+
+def evaluate(text: str, value: Callable[[str, int | None], float | None]) -> float | None:
+    """The expression's value; `value(item, year)` gives an item's number (None: blank)."""
+    def combine(op, left, right):
+        if left is None or right is None or (op is ast.Div and right == 0):
             return None
-        if isinstance(node.op, ast.Div) and right == 0:
-            return None
-        return OPS[type(node.op)](left, right)
-    return ev(parse(text), None)
+        return OPS[op](left, right)
+    return _fold(text, value, float, lambda last, first, steps: cagr(first, last, steps), combine)
 
 
 def excel(text: str, ref: Callable[[str, int | None], str]) -> str:
     """The expression as an Excel formula (no '='); `ref(item, year)` gives a cell reference.
     Blank inputs give a blank cell (IFERROR), like evaluate's None; rounded to 2 decimals (说明 2)."""
-    def ex(node, year):
-        if isinstance(node, ast.Constant):
-            return repr(node.value)
-        if isinstance(node, ast.Name):
-            return ref(node.id, year)
-        if isinstance(node, ast.Subscript):
-            return ref(node.value.id, int(node.slice.value))
-        if isinstance(node, ast.Call):
-            x, a, b = node.args
-            y0, y1 = int(a.value), int(b.value)
-            return f"((({ex(x, y1)})/({ex(x, y0)}))^(1/{y1 - y0})-1)*100"
-        return f"({ex(node.left, year)}{SYMBOLS[type(node.op)]}{ex(node.right, year)})"
-    return f'IFERROR(ROUND({ex(parse(text), None)},2),"")'
+    body = _fold(text, ref, repr, lambda last, first, steps: f"((({last})/({first}))^(1/{steps})-1)*100",
+                 lambda op, left, right: f"({left}{SYMBOLS[op]}{right})")
+    return f'IFERROR(ROUND({body},2),"")'
 
 
 def names(text: str) -> set[str]:
