@@ -219,3 +219,22 @@ def test_a_real_browser_uploads_the_demo_and_sees_the_problems(server, demo, tmp
         browser.close()
     wb = openpyxl.load_workbook(path)
     assert wb["汇总表（一）"]["A1"].value.endswith("推荐项目汇总表")
+
+
+def test_the_page_consolidates_sme_cluster_forms_into_the_recommendation_table(server, tmp_path):
+    """The third programme through the page: county 申报表s (Excel and Word) into 附件4."""
+    from xl_addin.forms.examples import write_demo_forms
+
+    paths, _ = write_demo_forms("沧州", tmp_path / "forms")
+    files = [(p.name, p.read_bytes()) for p in paths]
+    assert any(name.endswith(".docx") for name, _ in files)
+    status, data = post(server["port"], files)
+    assert status == 200, data
+    report = json.loads(data)
+    assert {i["path"] for i in report["inputs"]} == {n for n, _ in files}
+    assert set(report["downloads"]) == {"推荐汇总表.xlsx", "推荐汇总表.docx", "REPORT.json"}
+    assert [c["county"] for c in report["clusters"]] and all("/" not in c["path"] for c in report["clusters"])
+    assert any(i["code"] == "growth_rate_mismatch" for i in report["issues"])
+    status, xlsx = request(server["port"], "GET", report["downloads"]["推荐汇总表.xlsx"])
+    rows = [r for r in openpyxl.load_workbook(io.BytesIO(xlsx))["推荐汇总表"].iter_rows(values_only=True)]
+    assert [r[1] for r in rows if isinstance(r[0], int)] == [c["name"] for c in report["clusters"]]

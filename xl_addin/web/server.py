@@ -32,7 +32,7 @@ MAX_FILE = 20 * 1024 * 1024
 MAX_REQUEST = 200 * 1024 * 1024
 MAX_FILES = 500
 EXPIRES = 3600                      # seconds a result's downloads stay
-SUFFIXES = {".xlsx", ".xlsm", ".xls"}
+SUFFIXES = {".xlsx", ".xlsm", ".xls", ".docx"}    # .docx: the SME cluster 申报表
 STATIC = resources.files("xl_addin.web").joinpath("static")
 TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
          ".css": "text/css; charset=utf-8", ".png": "image/png"}
@@ -268,6 +268,10 @@ def _consolidate(run, rules, specs, paths, names, city, folder: Path, work: thre
     from xl_addin.render.docx_report import write_report
     from xl_addin.render.summary_xlsx import write_summary
 
+    from xl_addin.forms.consolidate import is_form
+
+    if any(is_form(p) for p in paths):
+        return _consolidate_forms(rules, paths, names, city, folder, work)
     with work:
         report = run(paths, rules, city=city, specs=specs)
         rename(report, names)
@@ -291,6 +295,23 @@ def _consolidate(run, rules, specs, paths, names, city, folder: Path, work: thre
     return data, files
 
 
+def _consolidate_forms(rules, paths, names, city, folder: Path, work: threading.Lock):
+    """SME cluster 申报表s (Excel or Word) into 附件4 推荐汇总表, as `xl-addin consolidate` does."""
+    from xl_addin.forms.consolidate import run_forms
+    from xl_addin.forms.spec import load_form
+    from xl_addin.forms.summary import write_cluster_docx, write_cluster_summary
+    from xl_addin.render.atomic import write_text
+
+    spec = load_form()
+    with work:
+        report = run_forms(paths, rules, city=city)
+        rename(report, names)
+        files = {"推荐汇总表.xlsx": write_cluster_summary(report, spec, folder / "推荐汇总表.xlsx"),
+                 "推荐汇总表.docx": write_cluster_docx(report, spec, folder / "推荐汇总表.docx"),
+                 "REPORT.json": write_text(folder / "REPORT.json", report.to_json())}
+    return report.to_dict(), files
+
+
 def rename(report, names: dict[str, str]) -> None:
     """Every path of the report (inputs, issues, sources, messages) as the uploaded file's name."""
     stored = {Path(p).name: shown for p, shown in names.items()}
@@ -307,10 +328,14 @@ def rename(report, names: dict[str, str]) -> None:
         for e in ents:
             e.source = names.get(e.source, e.source)
     for table in report.tables.values():
-        for e in table["enterprises"]:
-            e["source"] = names.get(e["source"], e["source"])
+        for e in table["enterprises"] if isinstance(table, dict) else table:   # clusters: a list of forms
+            for k in ("source", "path"):
+                if k in e:
+                    e[k] = names.get(e[k], e[k])
     for e in report.excluded:
-        e["source"] = names.get(e["source"], e["source"])
+        for k in ("source", "path"):
+            if k in e:
+                e[k] = names.get(e[k], e[k])
 
 
 def serve(port: int = 8765, host: str | None = None, open_browser: bool = True) -> None:

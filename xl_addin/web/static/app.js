@@ -5,7 +5,7 @@ let chosen = [];
 let issues = [];
 let sortKey = null, sortUp = true;
 let labels = {};          // table kind -> its name (from the server's specs)
-const EXCEL = /\.(xlsx|xlsm|xls)$/i;
+const EXCEL = /\.(xlsx|xlsm|xls|docx)$/i;   // .docx: the SME cluster 申报表
 
 function text(tag, value, cls) {
   const el = document.createElement(tag);
@@ -40,9 +40,9 @@ function show(data) {
   const ok = data.inputs.filter((i) => i.status === "ok").length;
   const rows = data.inputs.reduce((a, i) => [a[0] + i.rows_read, a[1] + i.rows_accepted, a[2] + i.rows_rejected], [0, 0, 0]);
   const errors = data.issues.filter((i) => i.severity === "error").length;
-  const lines = [`文件：${data.inputs.length} 个（接收 ${ok}，拒收 ${data.inputs.length - ok}）`,
-    `数据行：读取 ${rows[0]}，接收 ${rows[1]}，剔除 ${rows[2]}`,
-    `申报单位：${s.units} 个；项目：${s.projects} 个`];
+  const lines = [`文件：${data.inputs.length} 个（接收 ${ok}，拒收 ${data.inputs.length - ok}）`];
+  if (Array.isArray(data.clusters)) lines.push(`中小企业特色产业集群申报表：${s.forms} 份，列入推荐汇总表 ${s.clusters} 个`);
+  else lines.push(`数据行：读取 ${rows[0]}，接收 ${rows[1]}，剔除 ${rows[2]}`, `申报单位：${s.units} 个；项目：${s.projects} 个`);
   for (const [key, section] of Object.entries(data)) {
     if (section && typeof section === "object" && Array.isArray(section.enterprises) && section.enterprises.length) {
       let line = `${labels[key] || key}：${section.enterprises.length} 个`;
