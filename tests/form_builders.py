@@ -41,9 +41,11 @@ def _cell_text(raw: str) -> list[str]:
     return [p.strip() for p in parts] if parts else [raw]
 
 
-def seed_word_form(answers: dict, out: Path, tick: str = "☑") -> Path:
+def seed_word_form(answers: dict, out: Path, tick: str = "☑", merged: bool = False) -> Path:
     """The seed's 附件1 tables with the answers typed into the empty cell right of each label,
-    ☐ turned to `tick` before each chosen option, and 数量：__个 名称：__ filled in."""
+    ☐ turned to `tick` before each chosen option, and 数量：__个 名称：__ filled in. merged:
+    as Word tables usually are, each cell merged with the empty cells right of it, and a label
+    cell merged down over the rows whose first cell is empty (创新平台建设情况 over its three)."""
     import docx
 
     spec = load_form()
@@ -72,7 +74,11 @@ def seed_word_form(answers: dict, out: Path, tick: str = "☑") -> Path:
         row = table.add_row()
         texts = [list(c) for c in cells] + [[""]] * (width - len(cells))
         _fill(texts, answers, by_key, seen, state, spec)
+        if tick != "☑":
+            texts = [[line.replace("☑", tick) for line in cell] for cell in texts]
         _write_row(row, texts, width)
+        if merged:
+            _merge_row(table, row, texts)
         if state.get("below"):                 # the seed leaves no row for these values: add one
             item_id, years = state.pop("below")
             extra = [[""]] * width
@@ -81,6 +87,24 @@ def seed_word_form(answers: dict, out: Path, tick: str = "☑") -> Path:
             _write_row(table.add_row(), extra, width)
     doc.save(out)
     return out
+
+
+def _merge_row(table, row, texts) -> None:
+    """Merge each filled cell with the empty ones right of it; an empty first cell with the
+    first cell above it (a label spanning rows)."""
+    filled = [bool("".join(t).strip()) for t in texts[:len(row.cells)]]
+    c = 0
+    while c < len(filled):
+        end = c
+        while end + 1 < len(filled) and not filled[end + 1] and filled[c]:
+            end += 1
+        if end > c:
+            row.cells[c].merge(row.cells[end])
+        c = end + 1
+    if not filled[0] and len(table.rows) > 1:
+        above = table.rows[len(table.rows) - 2].cells[0]
+        if above.text.strip():
+            above.merge(row.cells[0])
 
 
 def _write_row(row, texts, width) -> None:

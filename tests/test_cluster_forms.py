@@ -63,7 +63,7 @@ def word_cell(path: Path, label: str, occurrence: int = 1):
                 if label_key(cell.text) == label_key(label):
                     n += 1
                     if n == occurrence:
-                        nxt = next(k for k in range(c + 1, len(cells)) if cells[k]._tc is not cell._tc)
+                        nxt = next(k for k in range(c + 1, len(cells)) if cells[k]._tc is not cell._tc)  # noqa
                         return f"表格{t_no}", f"第{r}行第{nxt + 1}列"
     raise KeyError(label)
 
@@ -100,6 +100,17 @@ def test_units_typed_with_numbers_and_excel_percent_cells_read_as_the_number(tmp
     rec, issues, _ = read(path)
     assert issues == []
     assert number_of(rec, "digital_tools") == 35.5 and number_of(rec, "pct") == 12
+
+
+def test_a_word_form_with_merged_cells_reads_the_same(tmp_path, answers):
+    """Officials' Word tables merge a value across the empty cells after it and a label down
+    its rows; the form reads as the unmerged one."""
+    plain, merged = (seed_word_form(answers, tmp_path / f"{k}.docx", merged=k == "merged") for k in ("plain", "merged"))
+    (rp, ip, dp), (rm, im, dm) = read(plain), read(merged)
+    d = docx.Document(str(merged))
+    assert any(len({c._tc for c in row.cells}) < len(row.cells) for t in d.tables for row in t.rows)
+    assert im == ip == []
+    assert canonical(rm, dm, SPEC) == canonical(rp, dp, SPEC)
 
 
 def test_checkbox_marks_other_than_the_tick_count_as_ticked(tmp_path, answers):

@@ -121,15 +121,21 @@ def _docx(path: Path) -> Rows:
         elif child.tag == qn("w:tbl"):
             n_table += 1
             table = docx.table.Table(child, document)
+            # sets of the cell elements themselves (lxml keeps one proxy per element while it is
+            # referenced: ids of proxies let go would be reused by other cells)
+            above: set = set()
             for r, row in enumerate(table.rows, start=1):
                 cells, seen = [], set()
                 for c, cell in enumerate(row.cells):
-                    if id(cell._tc) in seen:
-                        continue          # a merged cell: once, at its first column
-                    seen.add(id(cell._tc))
+                    tc = cell._tc
+                    if tc in seen or tc in above:
+                        seen.add(tc)
+                        continue          # a merged cell: once, at its first column and row
+                    seen.add(tc)
                     text = cell.text.strip()
                     if text:
                         cells.append(Cell(c, text, Where(f"表格{n_table}", r, f"第{r}行第{c + 1}列")))
+                above = seen
                 if cells:
                     out.rows.append(cells)
     return out
