@@ -97,8 +97,7 @@ def _print_issues(report, limit: int = 40) -> None:
     console.print(f"[bold]问题清单[/bold]（{len(report.errors)} 个错误，{len(report.warnings)} 个警告）")
     for issue in report.issues[:limit]:
         level = "[red]错误[/red]" if issue.severity == "error" else "[yellow]警告[/yellow]"
-        where = f"{issue.sheet}!{issue.cell}" if issue.cell else (issue.sheet or "")
-        console.print(f"{level} {escape(Path(issue.path).name)} {escape(where)} [dim]{issue.code}[/dim]")
+        console.print(f"{level} {escape(Path(issue.path).name)} {escape(issue.where)} [dim]{issue.code}[/dim]")
         console.print(f"     {escape(issue.message)}")
     if len(report.issues) > limit:
         console.print(f"……另有 {len(report.issues) - limit} 条问题，完整清单见 REPORT.json 或汇总表的“问题清单”工作表。")

@@ -47,12 +47,15 @@ class Issue:
         return self.severity_of_rule or CATALOGUE[self.code].severity
 
     @property
-    def message(self) -> str:
-        # Excel: 表1!H7; a Word table: 表格3第5行第2列
+    def where(self) -> str:
+        """Excel: 表1!H7; a Word table: 表格3第5行第2列; or the sheet alone."""
         joint = "" if (self.cell or "").startswith("第") else "!"
-        where = f"{self.sheet}{joint}{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+        return f"{self.sheet}{joint}{self.cell}" if self.sheet and self.cell else (self.sheet or "")
+
+    @property
+    def message(self) -> str:
         return render(self.code, {"value": self.value or "", "column": self.column or "",
-                                  "cell": where, **self.context})
+                                  "cell": self.where, **self.context})
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "sheet": self.sheet, "row": self.row, "column": self.column,
