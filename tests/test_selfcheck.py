@@ -42,6 +42,8 @@ T1_CASES = [
       inv(t1_row(None, None, None, None, "试验1：振动台", unit=20, total=40), "A002")], set()),
     ([t1_row("清洁乙公司", HJ, HJ_CLUSTER, TOP3, "检验检测1：三坐标", unit=55, total=55)], set()),
     ([t1_row("文本金额公司", RQ, RQ_CLUSTER, LEADER, unit="30万元", total="1,050")], set()),   # read as 30 and 1050
+    ([t1_row("凑整公司", RQ, RQ_CLUSTER, LEADER, unit=10.1, total=10.1),                        # 10.1 + 39.9 = 50
+      t1_row(None, None, None, None, "试验1：台", unit=39.9, total=39.9)], set()),
     ([t1_row("缺县公司", None, RQ_CLUSTER, LEADER, unit=30, total=60)], {"required_missing"}),
     ([t1_row("缺集群公司", RQ, None, LEADER, unit=30, total=60)], {"required_missing"}),
     ([t1_row("类别错公司", RQ, RQ_CLUSTER, "其他企业", unit=30, total=60)], {"enterprise_category_invalid"}),
@@ -62,6 +64,8 @@ T1_CASES = [
     ([t1_row("缺设备公司", RQ, RQ_CLUSTER, LEADER, None, unit=30, total=60)], {"required_missing"}),
     ([inv(t1_row("发票早公司", RQ, RQ_CLUSTER, LEADER, unit=30, total=60), "B1", dt.date(2024, 7, 31))],
      {"invoice_date_outside_window"}),
+    ([inv(t1_row("发票末日公司", RQ, RQ_CLUSTER, LEADER, unit=30, total=60), "B3", dt.datetime(2025, 7, 31, 15, 30))],
+     set()),                                                                   # the window's last day, afternoon
     ([inv(t1_row("发票错公司", RQ, RQ_CLUSTER, LEADER, unit=30, total=60), "B2", "不详")], {"invoice_date_invalid"}),
     ([t1_row("大额公司", RQ, RQ_CLUSTER, LEADER, unit=20000, total=20000)], {"amount_unit_suspect"}),
     ([t1_row("排放公司", RQ, RQ_CLUSTER, LEADER, "检验检测1：烟气在线监测仪", unit=30, total=60)],

@@ -31,7 +31,7 @@ from xl_addin.declare.spec import Field, Option, TableSpec
 
 RULES_SHEET = "校验规则"
 R, P = "#R#", "#P#"  # the row of a formula and the row above, filled per row
-FUNCTIONS = ("ABS", "AND", "COUNTIF", "COUNTIFS", "DATEVALUE", "IF", "IFERROR", "INDEX", "ISNUMBER", "LEFT",
+FUNCTIONS = ("ABS", "AND", "COUNTIF", "COUNTIFS", "DATEVALUE", "IF", "IFERROR", "INDEX", "INT", "ISNUMBER", "LEFT",
              "LEN", "MATCH", "NOT", "OFFSET", "OR", "ROUND", "ROW", "SEARCH", "SUBSTITUTE", "SUM", "SUMIFS",
              "SUMPRODUCT", "TRIM", "VALUE")
 TYPE_CODES = {"amount": "amount_invalid", "cluster": "cluster_unknown", "city": "city_unknown"}
@@ -62,7 +62,7 @@ def day(ref: str) -> str:
     """A date's serial number (dates; text such as 2023-05-08、2023年5月8日、2023.5.8、2023/5/8,
     all made Y-M-D, which every program's DATEVALUE reads whatever its locale); 0 when not a date."""
     text = _strip(ref, (("年", "-"), ("月", "-"), ("日", ""), (".", "-"), ("/", "-")))
-    return f"IF(ISNUMBER({ref}),{ref},IFERROR(DATEVALUE({text}),0))"
+    return f"INT(IF(ISNUMBER({ref}),{ref},IFERROR(DATEVALUE({text}),0)))"   # INT: a date's time of day is not its day
 
 
 def literals(pattern: str) -> list[str]:
@@ -336,7 +336,8 @@ class SelfCheck:
             names, errs, datas = (self.column(self.helper[n]) for n in (f"_{key}", "_err", "_data"))
             above = [f"${self.helper[n]}${self.first - 1}:${self.helper[n]}{P}" for n in (f"_{key}", "_err", "_data")]
             limit = self.rr.value(self.rules, c.args["limit"])
-            total = f"SUMIFS({self.column(self.helper['#' + c.field])},{names},{name},{errs},0,{datas},1)"
+            # rounded to the cent, as consolidation sums money (10.1 + 39.9 is not below 50)
+            total = f"ROUND(SUMIFS({self.column(self.helper['#' + c.field])},{names},{name},{errs},0,{datas},1),2)"
             first_ok = f"COUNTIFS({above[0]},{name},{above[1]},0,{above[2]},1)=0"
             hit = f"AND({data}=1,{err}=0,{filled(name)},{first_ok},{total}<{limit})"
             out.append(Cond(c.code, c.field, hit, {"threshold": fmt(self.rules.get(c.args["limit"]))}))
