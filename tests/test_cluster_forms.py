@@ -259,6 +259,7 @@ def test_four_clusters_of_a_city_fill_the_summary_read_back_from_xlsx_and_docx(t
     table = word.tables[0]
     assert [c.text for c in table.rows[0].cells] == SPEC.summary["columns"]
     assert [row.cells[1].text for row in table.rows[1:]] == [r[1] for r in body]
+    assert all(c["accepted"] for c in report["clusters"]) and len(report["clusters"]) == 4
     cluster = report["clusters"][0]
     assert set(cluster) >= {"name", "city", "county", "operator", "industry", "founded", "intro", "indicators", "derived"}
     assert cluster["derived"]["main_growth"] == 10.0 and cluster["indicators"]["output"]["2023"] == 121.0

@@ -148,9 +148,13 @@ def run_forms(paths: list[str], rules: Rules | None = None, clusters: ClusterLis
             result.rows_read = 1
             result.rows_accepted, result.rows_rejected = (0, 1) if errors else (1, 0)
             result.counties = [record["county"]] if record.get("county") else []
+            draft = intro(record, spec, cfg["intro_max"])
+            if draft.endswith("…"):          # 附件4: 集群简介（300字以内）
+                issues.append(Issue(path, None, None, spec.summary["columns"][-1], "text_too_long", None,
+                                    draft[:20], {"length": len(re.sub(r"\s", "", draft)), "limit": cfg["intro_max"]}))
             entry = {"name": record.get("name"), "city": record.get("city"), "county": record.get("county"),
                      "operator": record.get("operator"), "industry": record.get("industry"),
-                     "founded": record.get("founded"), "intro": intro(record, spec, cfg["intro_max"]),
+                     "founded": record.get("founded"), "intro": draft,
                      "indicators": {k: v for k, v in record.items() if k not in derived},
                      "derived": {k: record.get(k) for k in derived}, "path": path, "accepted": not errors}
             clusters_out.append(entry)
@@ -158,10 +162,11 @@ def run_forms(paths: list[str], rules: Rules | None = None, clusters: ClusterLis
         if progress:
             progress(n, len(paths), path)
     issues += _quota(clusters_out, cfg)
+    # every form read is in REPORT.json (`accepted`: no error); 附件4 lists the accepted ones
+    clusters_out.sort(key=lambda c: (c["city"] or "", c["county"] or "", c["name"] or ""))
     shown = [c for c in clusters_out if c["accepted"]]
-    shown.sort(key=lambda c: (c["city"] or "", c["county"] or "", c["name"] or ""))
     cities = sorted({c["city"] for c in clusters_out if c["city"]})
-    report = Report(inputs, issues, {"clusters": shown}, {"forms": len(clusters_out), "clusters": len(shown)},
+    report = Report(inputs, issues, {"clusters": clusters_out}, {"forms": len(clusters_out), "clusters": len(shown)},
                     city=city or (cities[0] if len(cities) == 1 else None))
     report.excluded = [{"name": c["name"], "path": c["path"]} for c in clusters_out if not c["accepted"]]
     return report

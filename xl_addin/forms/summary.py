@@ -16,7 +16,7 @@ FONT = "宋体"
 def summary_rows(report: Report, spec: FormSpec) -> list[list]:
     fields = spec.summary["fields"]
     rows = []
-    for n, c in enumerate(report.tables["clusters"], start=1):
+    for n, c in enumerate((c for c in report.tables["clusters"] if c["accepted"]), start=1):
         values = {**c, "place": f"{c.get('city') or ''}市{c.get('county') or ''}" if c.get("city") else c.get("county")}
         rows.append([n if not f else values.get(f) for f in fields])
     return rows
