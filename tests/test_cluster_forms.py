@@ -4,7 +4,6 @@ to Word and read back, and consolidated into 附件4's 推荐汇总表 within th
 import copy
 import json
 import math
-import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -562,8 +562,6 @@ def record(ledger_path, report_path, year):
 @ledger_argument
 def show(ledger_path):
     """查看台账中的名单和已记录的轮次。"""
-    import json
-
     store = _open_ledger(ledger_path)
     try:
         info = store.show()

@@ -20,7 +20,6 @@ formula types them. Only functions that Excel 2010+, WPS and LibreOffice share a
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from xl_addin.declare.catalogue import CATALOGUE, ERROR

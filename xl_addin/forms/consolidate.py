@@ -11,7 +11,7 @@ from xl_addin.declare.reference import ClusterList, default_clusters
 from xl_addin.declare.rules import Rules, load_rules
 from xl_addin.forms.check import blank, check_record, fmt, number
 from xl_addin.forms.locate import Record, locate_form
-from xl_addin.forms.read import FormReadError, Where, as_text, read_rows, sheet_names
+from xl_addin.forms.read import FormReadError, as_text, read_rows, sheet_names
 from xl_addin.forms.spec import FormSpec, label_key, load_form
 
 FORM_SUFFIXES = {".xlsx", ".xlsm", ".docx"}

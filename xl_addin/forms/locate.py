@@ -174,8 +174,6 @@ class _Locator:
             return len(cells)
         if item.type == "targets":
             return len(cells)
-        nxt = next((c for c in rest if self.by_key.get(label_key(c.value)) is None or not isinstance(c.value, str)),
-                   None)
         # the next label on the row ends this item's cells (contact | v | phone | v)
         stop = next((k for k, c in enumerate(rest) if isinstance(c.value, str) and label_key(c.value) in self.by_key),
                     len(rest))

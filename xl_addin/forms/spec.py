@@ -6,7 +6,6 @@ import re
 import sys
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
 
 if sys.version_info >= (3, 11):
     import tomllib

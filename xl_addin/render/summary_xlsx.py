@@ -13,7 +13,6 @@ from pathlib import Path
 
 from xl_addin.render import sheets
 from xl_addin.consolidate.pipeline import cities_of, missing_counties
-from xl_addin.declare.catalogue import CATALOGUE
 from xl_addin.consolidate.machinery import collector_paused
 from xl_addin.model import Report
 from xl_addin.declare.reference import ClusterList, default_clusters
