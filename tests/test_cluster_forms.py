@@ -112,6 +112,18 @@ def test_a_word_form_with_merged_cells_reads_the_same(tmp_path, answers):
     assert canonical(rm, dm, SPEC) == canonical(rp, dp, SPEC)
 
 
+def test_a_value_typed_after_its_label_in_the_same_cell_is_read():
+    from xl_addin.forms.locate import locate_form
+    from xl_addin.forms.read import Cell, Rows, Where
+
+    rows = Rows([[Cell(0, "集群名称：任丘市汽车零部件产业", Where("表格1", 1, "第1行第1列"))],
+                 [Cell(0, "集群占地面积(平方公里)：12.5", Where("表格1", 2, "第2行第1列"))],
+                 [Cell(0, "集群名称： (XX(县、市、区)XX产业)", Where("表格2", 1, "第1行第1列")),
+                  Cell(1, "另一名称", Where("表格2", 1, "第1行第2列"))]])
+    rec = locate_form(rows, SPEC, "x.docx")
+    assert rec.values["name"] == "任丘市汽车零部件产业" and rec.values["area"] == "12.5"
+
+
 def test_checkbox_marks_other_than_the_tick_count_as_ticked(tmp_path, answers):
     for mark in ("■", "√"):
         rec, issues, _ = read(seed_word_form(answers, tmp_path / f"{ord(mark)}.docx", tick=mark))

@@ -158,7 +158,7 @@ class _Locator:
         label = cells[i]
         self.rec.found.add(item.id)
         inline = re.split("[：:]", label.value, maxsplit=1)[1] if re.search("[：:]", label.value) else ""
-        if label_key(inline) and item.type in ("text", "narrative"):
+        if label_key(inline) and item.type in ("text", "narrative", "number", "percent", "rate", "count"):
             self.put(item, inline.strip(), label.where)      # “label：value” typed into one cell
             return i + 1
         if item.type == "years":
