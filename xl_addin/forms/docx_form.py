@@ -8,7 +8,9 @@ from pathlib import Path
 
 import docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
 
 from xl_addin.render.docx_common import (HEADING_FONT, SIZE_2, SIZE_4, SIZE_5, TABLE_FONT, TITLE_FONT, clean,
                                    official_page, paragraph, save, set_font)
@@ -28,11 +30,23 @@ def _text(v) -> str:
     return as_text(v)
 
 
+TEXT_WIDTH_MM = 156          # A4 portrait inside the official margins (210 − 28 − 26)
+
+
 class _Table:
-    def __init__(self, doc, ncols: int):
+    def __init__(self, doc, ncols: int, label_mm: float | None = None):
         self.t = doc.add_table(rows=0, cols=ncols)
         self.t.style = "Table Grid"
+        self.t.autofit = False
         self.n = ncols
+        # the label column wide enough for the form's long labels; the values share the rest
+        label = label_mm or (40 if ncols > 4 else 62)
+        self.widths = [label] + [(TEXT_WIDTH_MM - label) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [TEXT_WIDTH_MM]
+        layout = OxmlElement("w:tblLayout")          # LibreOffice and WPS follow the grid, not cell widths
+        layout.set(qn("w:type"), "fixed")
+        self.t._tbl.tblPr.append(layout)
+        for col, w in zip(self.t._tbl.tblGrid.findall(qn("w:gridCol")), self.widths):
+            col.set(qn("w:w"), str(int(Mm(w).twips)))
 
     def row(self, cells: list, spans: list[int] | None = None, bold: bool = False):
         """A row of texts; spans merges cells to the right (1 = no merge)."""
@@ -43,6 +57,7 @@ class _Table:
             cell = r.cells[c]
             if span > 1:
                 cell = cell.merge(r.cells[c + span - 1])
+            cell.width = Mm(sum(self.widths[c:c + span]))
             lines = clean(text).split("\n") if text else [""]
             for k, line in enumerate(lines):
                 p = cell.paragraphs[0] if k == 0 else cell.add_paragraph()
@@ -139,7 +154,8 @@ def _section(doc, section, rec: Record, derived: dict, spec: FormSpec) -> None:
         if item.group and ncols >= 3:
             first = item.group != group
             group = item.group
-            t.row([item.group if first else "", item.label, text], [1, 1, ncols - 2])
+            label_span = 1 if ncols <= 4 else 3        # a wide table's narrow columns: the label takes three
+            t.row([item.group if first else "", item.label, text], [1, label_span, ncols - 1 - label_span])
             continue
         group = None
         label = item.label + (f"\n（{item.max} 字以内）" if item.type == "narrative" and item.max else "")
@@ -169,7 +185,7 @@ def _value_text(item: Item, value) -> str:
 
 def _targets(doc, item: Item, table: dict) -> None:
     paragraph(doc, item.label, size=Pt(14))
-    t = _Table(doc, 4)
+    t = _Table(doc, 4, label_mm=30)
     t.row(item.target_columns(), bold=True)
     last = None
     for row in item.extra.get("rows", []):
