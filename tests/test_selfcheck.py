@@ -42,6 +42,8 @@ T1_CASES = [
       inv(t1_row(None, None, None, None, "试验1：振动台", unit=20, total=40), "A002")], set()),
     ([t1_row("清洁乙公司", HJ, HJ_CLUSTER, TOP3, "检验检测1：三坐标", unit=55, total=55)], set()),
     ([t1_row("文本金额公司", RQ, RQ_CLUSTER, LEADER, unit="30万元", total="1,050")], set()),   # read as 30 and 1050
+    ([t1_row("简称公司", "任丘", "任丘交通设备", LEADER, unit=30, total=60)], set()),    # short forms the reader reads
+    ([t1_row("简称错县公司", "河间", "任丘交通设备", LEADER, unit=30, total=60)], {"cluster_county_mismatch"}),
     ([t1_row("凑整公司", RQ, RQ_CLUSTER, LEADER, unit=10.1, total=10.1),                        # 10.1 + 39.9 = 50
       t1_row(None, None, None, None, "试验1：台", unit=39.9, total=39.9)], set()),
     ([t1_row("缺县公司", None, RQ_CLUSTER, LEADER, unit=30, total=60)], {"required_missing"}),

@@ -66,6 +66,19 @@ class ClusterList:
                 index.setdefault(stem, county)
         return index
 
+    def county_aliases(self) -> list[tuple[str, str]]:
+        """(short form, county) for the stems match_county also reads (任丘 -> 任丘市)."""
+        return [(k, c) for k, c in self._county_keys.items() if k != key(c)]
+
+    def cluster_aliases(self) -> list[tuple[str, str]]:
+        """(short form, cluster) for the names match_cluster reads without 产业集群/集群."""
+        out = []
+        for c in self.clusters:
+            for tail in ("产业集群", "集群"):
+                if c.name.endswith(tail):
+                    out.append((c.name[:-len(tail)], c.name))
+        return out
+
     @cached_property
     def industries(self) -> list[str]:
         """The industry names of the list (装备制造, 食品, 钢铁 …), in list order."""

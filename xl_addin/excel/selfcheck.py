@@ -163,6 +163,11 @@ class Lists:
     cluster_counties: str  # the county of each cluster (same rows)
     cluster_cities: str   # the city of each cluster (same rows)
     cities: str
+    counties: str = ""
+    # (short form, full name) columns: what the reader also reads (任丘 -> 任丘市, a cluster
+    # without 产业集群), so the formulas read it the same
+    county_alias: tuple[str, str] = ("", "")
+    cluster_alias: tuple[str, str] = ("", "")
 
 
 class SelfCheck:
@@ -248,6 +253,15 @@ class SelfCheck:
         if f.type == "city":
             return f"COUNTIF({self.lists.cities},{self._city(v)})=0"
         return None
+
+    def _canonical(self, f: Field, text: str) -> str:
+        """A county or cluster as the list names it, when typed short (任丘 -> 任丘市)."""
+        full, alias = {"county": (self.lists.counties, self.lists.county_alias),
+                       "cluster": (self.lists.names, self.lists.cluster_alias)}.get(f.type, ("", ("", "")))
+        if not full or not alias[0]:
+            return text
+        short, name = alias
+        return f"IF(COUNTIF({full},{text})>0,{text},IFERROR(INDEX({name},MATCH({text},{short},0)),{text}))"
 
     @staticmethod
     def _city(v: str) -> str:
@@ -363,7 +377,8 @@ class SelfCheck:
             if f"_{f.id}" in self.helper:
                 x = self.cell(f.id)
                 above = f"INDEX(${self.col[f.id]}$1:${self.col[f.id]}${self.last},{self.h('_block')})"
-                own, inherited = (self._city(x), self._city(above)) if f.type == "city" else (f"TRIM({x})", f"TRIM({above})")
+                own, inherited = (self._city(x), self._city(above)) if f.type == "city" else \
+                    (self._canonical(f, f"TRIM({x})"), self._canonical(f, f"TRIM({above})"))
                 out.append((self._index(f"_{f.id}"),
                             f"=IF({filled(x)},{own},IF({self.h('_block')}>0,{inherited},\"\"))"))
         for name in self.helper:

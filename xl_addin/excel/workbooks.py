@@ -255,13 +255,21 @@ class _Book:
         start = 8 + len(self.choices) + 1
         self.pairs = {"clusters": sorted(((cl.county, cl.name) for cl in self.clusters.clusters), key=lambda p: p[0]),
                       "counties": sorted(((self.clusters.county_city[c], c) for c in self.clusters.counties),
-                                         key=lambda p: p[0])}
+                                         key=lambda p: p[0]),
+                      "county_alias": self.clusters.county_aliases(),
+                      "cluster_alias": self.clusters.cluster_aliases()}
         self.pair_columns = {kind: (xl_col_to_name(start + 2 * i), xl_col_to_name(start + 2 * i + 1))
                              for i, kind in enumerate(self.pairs)}
         n = len(self.clusters.clusters) + 1
+        def pair(kind):
+            a, b = self.pair_columns[kind]
+            last = len(self.pairs[kind]) + 1
+            return f"集群名单!${a}$2:${a}${last}", f"集群名单!${b}$2:${b}${last}"
         self.lists = Lists(names=f"集群名单!$D$2:$D${n}", cluster_counties=f"集群名单!$C$2:$C${n}",
                            cluster_cities=f"集群名单!$B$2:$B${n}",
-                           cities=f"集群名单!$H$2:$H${len(self.clusters.cities) + 1}")
+                           cities=f"集群名单!$H$2:$H${len(self.clusters.cities) + 1}",
+                           counties=f"集群名单!$G$2:$G${len(self.clusters.counties) + 1}",
+                           county_alias=pair("county_alias"), cluster_alias=pair("cluster_alias"))
 
     def _narrowed(self, sc: SelfCheck, f) -> str | None:
         """The list of a cluster (county) cell: the clusters of the row's county (the counties of
@@ -296,7 +304,8 @@ class _Book:
                 ws.write_string(r, col, v, self.f["cell"])
         from xl_addin.locate.headers import column_index
         heads = {"clusters": ("县（市、区）（集群下拉用）", "集群（集群下拉用）"),
-                 "counties": ("设区市（县下拉用）", "县（市、区）（县下拉用）")}
+                 "counties": ("设区市（县下拉用）", "县（市、区）（县下拉用）"),
+                 "county_alias": ("县（市、区）简称", "县（市、区）"), "cluster_alias": ("集群简称", "集群名称")}
         for kind, pairs in self.pairs.items():
             for col, head in zip(self.pair_columns[kind], heads[kind]):
                 ws.write_string(0, column_index(col), head, self.f["head"])
