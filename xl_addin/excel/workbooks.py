@@ -303,9 +303,7 @@ class _Book:
             for r, v in enumerate(values, start=1):
                 ws.write_string(r, col, v, self.f["cell"])
         from xl_addin.locate.headers import column_index
-        heads = {"clusters": ("县（市、区）（集群下拉用）", "集群（集群下拉用）"),
-                 "counties": ("设区市（县下拉用）", "县（市、区）（县下拉用）"),
-                 "county_alias": ("县（市、区）简称", "县（市、区）"), "cluster_alias": ("集群简称", "集群名称")}
+        heads = sheets.OUTPUTS["clusters"]["helpers"]
         for kind, pairs in self.pairs.items():
             for col, head in zip(self.pair_columns[kind], heads[kind]):
                 ws.write_string(0, column_index(col), head, self.f["head"])
