@@ -72,12 +72,6 @@ def _type_rule(f: Field) -> tuple[Rule, object] | None:
     return Rule(code, f.id, context), test
 
 
-def required_fields(spec: TableSpec, rules: Rules) -> set[str]:
-    """The spec's required fields, or the round's own list ([required] of the rules table)."""
-    override = rules.required(spec)
-    return override if override is not None else {f.id for f in spec.fields if f.required}
-
-
 def _check(rule: Rule, test, ignore_na: bool = True) -> pa.Check:
     check = pa.Check(test, ignore_na=ignore_na, name=f"{rule.code}:{rule.field}")
     check.rule = rule                 # the code travels with the check
@@ -94,7 +88,7 @@ def schema(spec: TableSpec, df: pd.DataFrame, ctx: Ctx, severity: str) -> pa.Dat
         if CATALOGUE[rule.code].severity == severity:
             columns.setdefault(column, []).append(_check(rule, test, ignore_na))
 
-    required = required_fields(spec, ctx.rules)
+    required = ctx.rules.required(spec)
     for f in spec.fields:
         if f.id in required:
             add(f"{f.id}_raw", Rule("required_missing", f.id), lambda s: s.notna(), ignore_na=False)

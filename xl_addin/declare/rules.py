@@ -86,12 +86,12 @@ class Rules:
             node = node[part]
         return node
 
-    def required(self, spec) -> set[str] | None:
-        """The round's own required fields of a table ([required] lists headers or field ids),
-        or None when the round keeps the spec's."""
+    def required(self, spec) -> set[str]:
+        """The required fields of a table in this round: the round's own list ([required]
+        lists headers or field ids), else the spec's."""
         listed = self.raw.get("required", {}).get(spec.id)
         if listed is None:
-            return None
+            return {f.id for f in spec.fields if f.required}
         by_header = {f.header: f.id for f in spec.fields}
         return {by_header.get(h, h) for h in listed}
 

@@ -22,7 +22,6 @@ from xl_addin.declare.rules import Rules, load_rules
 from xl_addin.declare.spec import Specs, TableSpec, load_specs
 from xl_addin.render.atomic import atomic_path
 from xl_addin.render.summary_xlsx import a4_landscape, text_width
-from xl_addin.check.validate import required_fields
 from xl_addin.excel import vba
 from xl_addin.excel.selfcheck import RULES_SHEET, Lists, RulesRange, SelfCheck
 
@@ -156,7 +155,7 @@ class _Book:
         fields = self.template_fields(spec)
         n = len(fields)
         last = FIRST_DATA_ROW + DATA_ROWS - 1
-        sc = SelfCheck(spec, fields, self.rules, required_fields(spec, self.rules), self.lists, check,
+        sc = SelfCheck(spec, fields, self.rules, self.rules.required(spec), self.lists, check,
                        FIRST_DATA_ROW + 1, last + 1) if check is not None else None
         ws.merge_range(0, 0, 0, n - 1, spec.title, self.f["title"])
         ws.set_row(0, 30)
