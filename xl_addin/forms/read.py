@@ -88,16 +88,18 @@ MAX_DOCX_BYTES = 50 * 1024 * 1024     # uncompressed; a real 申报表 is well u
 
 
 def sheet_names(path: str | Path) -> list[str]:
-    """An .xlsx/.xlsm's sheet names, from its workbook part alone (nothing else is read)."""
-    import re
+    """An .xlsx/.xlsm's sheet names, from its workbook part alone (nothing else is read),
+    parsed as the reader parses it (size-checked, no DTD)."""
     import zipfile
+
+    from xl_addin.read.grid import ReadError
+    from xl_addin.read.xlsx_reader import sheet_parts
 
     try:
         with zipfile.ZipFile(path) as z:
-            xml = z.read("xl/workbook.xml")[:1_000_000].decode("utf-8", "replace")
-    except (OSError, KeyError, zipfile.BadZipFile):
+            return list(sheet_parts(z))
+    except (OSError, zipfile.BadZipFile, ReadError, RuntimeError, ValueError):
         return []
-    return re.findall(r'<(?:\w+:)?sheet\b[^>]*\bname="([^"]*)"', xml)
 
 
 def _docx(path: Path) -> Rows:

@@ -151,7 +151,7 @@ def _parse(name: str, data: bytes) -> tuple[tuple[str, str, dict[str, str]], ...
     return tuple(out)
 
 
-def _sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
+def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
     """Sheet name -> part path, from workbook.xml and its relationships."""
     book, rels = _elements(zf, "xl/workbook.xml"), _elements(zf, "xl/_rels/workbook.xml.rels")
     if book is None or rels is None:
@@ -222,7 +222,7 @@ def read_xlsx(path: Path) -> WorkbookData:
             if "xl/workbook.xml" not in names:
                 what = "Word 文档" if "word/document.xml" in names else "压缩包或其他 Office 文件"
                 raise ReadError("file_unreadable", f"文件实际是{what}，不是 Excel 工作簿")
-            parts = _sheet_parts(zf)
+            parts = sheet_parts(zf)
             percent_styles = _percent_styles(zf)
             scans = _guard(zf, infos, set(parts.values()), percent_styles)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
