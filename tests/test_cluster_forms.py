@@ -288,6 +288,8 @@ def test_a_fifth_cluster_exceeds_the_quota_on_every_form_of_the_city(tmp_path, a
     assert len(quota) == 5 and {Path(i["path"]).stem for i in quota} == set(COUNTIES)
     assert "5 个集群" in quota[0]["message"] and "4 个" in quota[0]["message"]
     assert len(report["clusters"]) == 5                  # nothing excluded: the city chooses
+    listed = [r for r in openpyxl.load_workbook(out)["问题清单"].iter_rows(min_row=3, values_only=True)]
+    assert [r[2] for r in listed] == ["quota_exceeded"] * 5 and {r[3] for r in listed} == {f"{c}.xlsx" for c in COUNTIES}
 
 
 def test_dingzhou_may_recommend_two(tmp_path, answers):

@@ -6,12 +6,9 @@ from pathlib import Path
 
 from xl_addin.render import sheets
 from xl_addin.render.atomic import atomic_path
-from xl_addin.render.summary_xlsx import a4_landscape, safe_text
+from xl_addin.render.summary_xlsx import Writer, inputs_sheet, issues_sheet
 from xl_addin.model import Report
 from xl_addin.forms.spec import FormSpec
-
-FONT = "宋体"
-
 
 def summary_rows(report: Report, spec: FormSpec) -> list[list]:
     fields = spec.summary["fields"]
@@ -27,6 +24,8 @@ def _title(report: Report, spec: FormSpec) -> str:
 
 
 def write_cluster_summary(report: Report, spec: FormSpec, path: str | Path) -> Path:
+    """推荐汇总表 in 附件4's layout, then 问题清单 and 报送情况 as the tables' summary has them
+    (the same writer: formats, links to the files, print set-up)."""
     import xlsxwriter
 
     path = Path(path)
@@ -34,47 +33,22 @@ def write_cluster_summary(report: Report, spec: FormSpec, path: str | Path) -> P
         wb = xlsxwriter.Workbook(str(tmp), {"strings_to_formulas": False, "strings_to_numbers": False,
                                             "strings_to_urls": False})
         wb.set_properties({"title": _title(report, spec), "author": "xl_addin", "created": dt.datetime(2026, 1, 1)})
-        base = {"font_name": FONT, "font_size": 10.5, "border": 1, "valign": "vcenter", "text_wrap": True}
-        f_title = wb.add_format({"font_name": "方正小标宋简体", "font_size": 16, "align": "center", "valign": "vcenter"})
-        f_line = wb.add_format({"font_name": FONT, "font_size": 11})
-        f_head = wb.add_format({**base, "bold": True, "align": "center"})
-        f_cell = wb.add_format(base)
-        f_center = wb.add_format({**base, "align": "center"})
+        w = Writer(wb)
         columns = spec.summary["columns"]
         ws = wb.add_worksheet("推荐汇总表")
-        ws.write_string(0, 0, "附件4", f_line)
-        ws.merge_range(1, 0, 1, len(columns) - 1, _title(report, spec), f_title)
+        ws.write_string(0, 0, "附件4", w.f["caption"])
+        ws.merge_range(1, 0, 1, len(columns) - 1, _title(report, spec), w.f["title"])
         ws.set_row(1, 32)
         for k, line in enumerate(spec.summary["lines"]):
-            ws.write_string(2 + k, 0, line, f_line)
+            ws.write_string(2 + k, 0, line, w.f["caption"])
         head = 2 + len(spec.summary["lines"])
-        for c, (h, w) in enumerate(zip(columns, spec.summary["widths"])):
-            ws.write_string(head, c, h, f_head)
-            ws.set_column(c, c, w)
+        w.row(ws, head, columns, ["head"] * len(columns))
         for r, row in enumerate(summary_rows(report, spec), start=head + 1):
-            for c, v in enumerate(row):
-                if isinstance(v, (int, float)):
-                    ws.write_number(r, c, v, f_center)
-                else:
-                    ws.write_string(r, c, safe_text(v or ""), f_cell)
+            w.row(ws, r, row, ["int", *(["text"] * (len(row) - 1))])
             ws.set_row(r, 15 * max(2, len(str(row[-1] or "")) // 34 + 1))
-        a4_landscape(ws, head)
-        ws.freeze_panes(head + 1, 0)
-        for key, rows in (("issues", sheets.issue_rows(report)), ("inputs", sheets.input_rows(report))):
-            out = sheets.OUTPUTS[key]
-            ws2 = wb.add_worksheet(out["sheet"])
-            ws2.merge_range(0, 0, 0, len(out["columns"]) - 1, out["title"], f_title)
-            for c, (h, w) in enumerate(zip(out["columns"], out["widths"])):
-                ws2.write_string(1, c, h, f_head)
-                ws2.set_column(c, c, w)
-            for r, row in enumerate(rows, start=2):
-                for c, v in enumerate(row):
-                    if isinstance(v, (int, float)):
-                        ws2.write_number(r, c, v, f_center)
-                    else:
-                        ws2.write_string(r, c, safe_text("" if v is None else v), f_cell)
-            a4_landscape(ws2, 1)
-            ws2.freeze_panes(2, 0)
+        w.page(ws, head, len(columns), spec.summary["widths"])
+        issues_sheet(w, wb.add_worksheet(sheets.OUTPUTS["issues"]["sheet"]), report, path.parent)
+        inputs_sheet(w, wb.add_worksheet(sheets.OUTPUTS["inputs"]["sheet"]), report, None, missing=False)
         wb.close()
     return path
 

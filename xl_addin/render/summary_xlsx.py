@@ -36,7 +36,7 @@ def text_width(text: str) -> float:
     return sum(2.1 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in str(text))
 
 
-class _Writer:
+class Writer:
     def __init__(self, wb):
         self.wb = wb
         base = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "border": 1}
@@ -143,7 +143,7 @@ class _Layout:
     Python costs decide the time of a province's summary. Anything else (dates,
     booleans, text in an amount column, control characters) goes cell by cell."""
 
-    def __init__(self, w: _Writer, fmts: list[str]):
+    def __init__(self, w: Writer, fmts: list[str]):
         self.w, self.fmts = w, fmts
         self.runs: list[tuple[int, int, bool, object]] = []      # (first, end, numeric, format)
         self.numeric = [name in NUMERIC for name in fmts]
@@ -194,7 +194,7 @@ def _widths(p: "sheets.Part") -> list[float]:
     return out
 
 
-def _part(w: _Writer, ws, title: str, caption: str, p: "sheets.Part", city: str | None = None) -> None:
+def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str | None = None) -> None:
     """Written top to bottom, a row at a time (the sheet streams to disk: a province's
     80,000 rows never sit in memory as cells); the enterprise cells (the leading columns)
     are merged over their rows, and the cells under them are bordered blanks."""
@@ -229,7 +229,7 @@ def _part(w: _Writer, ws, title: str, caption: str, p: "sheets.Part", city: str 
     w.page(ws, header, ncols, _widths(p))
 
 
-def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
+def _subsidy_sheet(w: Writer, ws, report: Report) -> None:
     out = sheets.OUTPUTS["subsidy"]
     cols = out["columns"]
     ws.merge_range(0, 0, 0, len(cols) - 1, out["title"], w.f["title"])
@@ -254,7 +254,7 @@ def _subsidy_sheet(w: _Writer, ws, report: Report) -> None:
     w.page(ws, 1, len(cols), out["widths"])
 
 
-def _issues_sheet(w: _Writer, ws, report: Report, out_dir: Path) -> None:
+def issues_sheet(w: Writer, ws, report: Report, out_dir: Path) -> None:
     out = sheets.OUTPUTS["issues"]
     cols = out["columns"]
     ws.merge_range(0, 0, 0, len(cols) - 1, out["title"], w.f["title"])
@@ -276,7 +276,7 @@ def _issues_sheet(w: _Writer, ws, report: Report, out_dir: Path) -> None:
     w.page(ws, 1, len(cols), out["widths"])
 
 
-def _materials_sheet(w: _Writer, ws, documents: list[str], rows: list[list]) -> None:
+def _materials_sheet(w: Writer, ws, documents: list[str], rows: list[list]) -> None:
     """材料核对: one row per accepted enterprise, one column per document (不适用 where its
     project needs none), with a 已收/缺/不适用 dropdown to fill."""
     out = sheets.OUTPUTS["materials"]
@@ -296,7 +296,7 @@ def _materials_sheet(w: _Writer, ws, documents: list[str], rows: list[list]) -> 
     w.page(ws, 1, len(cols), out["widths"] + [out["document_width"]] * len(documents))
 
 
-def _conditions_sheet(w: _Writer, ws, report: Report, spec) -> None:
+def _conditions_sheet(w: Writer, ws, report: Report, spec) -> None:
     """条件核对: per accepted enterprise, the condition columns and each condition's verdict
     (符合, 不符合 when its check reported the row, 未填写 without the data, 未核对 when the check
     did not run)."""
@@ -320,12 +320,14 @@ def _relative(path: str, out_dir: Path) -> str:
 
 def _link(issue, out_dir: Path) -> str | None:
     rel = _relative(issue.path, out_dir)
-    anchor = f"#'{issue.sheet.replace(chr(39), chr(39) * 2)}'!{issue.cell}" if issue.sheet and issue.cell else ""
+    in_sheet = issue.sheet and issue.cell and not Path(issue.path).suffix.lower() == ".docx"   # a Word form: the file
+    anchor = f"#'{issue.sheet.replace(chr(39), chr(39) * 2)}'!{issue.cell}" if in_sheet else ""
     target = f"external:{rel}{anchor}"
     return target if len(target) < 250 else None
 
 
-def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None:
+def inputs_sheet(w: Writer, ws, report: Report, clusters: ClusterList | None, missing: bool = True) -> None:
+    """报送情况: a row per input, the totals, and (missing) the counties or cities that sent nothing."""
     out = sheets.OUTPUTS["inputs"]
     cols = out["columns"]
     ws.merge_range(0, 0, 0, len(cols) - 1, out["title"], w.f["title"])
@@ -338,6 +340,9 @@ def _inputs_sheet(w: _Writer, ws, report: Report, clusters: ClusterList) -> None
     r = len(rows) + 2
     for c, v in enumerate(total):
         w.cell(ws, r, c, v, "int" if isinstance(v, int) else "total")
+    if not missing:
+        w.page(ws, 1, len(cols), out["widths"])
+        return
     r += 2
     cities = cities_of(report)
     if len(cities) > 1:  # province level: which cities sent nothing
@@ -408,7 +413,7 @@ def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, 
 
     wb = open_workbook(path, engine)
     wb.set_properties({"title": s.title, "author": "xl_addin", "created": _created()})
-    w = _Writer(wb)
+    w = Writer(wb)
     for n, (spec, part) in enumerate(s.parts):
         if n == 0 and first_upto is not None:
             part = sheets.Part(part.spec, part.columns, part.fields,
@@ -426,8 +431,8 @@ def _write(s: _Summary, path: Path, engine: str, first_upto: int | None = None, 
     for spec in s.report.specs:
         if spec.conditions and s.report.enterprises[spec.id]:
             _conditions_sheet(w, wb.add_worksheet(spec.conditions["sheet"], row_order=True), s.report, spec)
-    _issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), s.report, s.out_dir)
-    _inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), s.report, s.clusters)
+    issues_sheet(w, wb.add_worksheet(ISSUES_SHEET, row_order=True), s.report, s.out_dir)
+    inputs_sheet(w, wb.add_worksheet(INPUTS_SHEET, row_order=True), s.report, s.clusters)
     _report_sheet(wb.add_worksheet(REPORT_SHEET, row_order=True), s.report)
     wb.close()
     return None
