@@ -205,6 +205,13 @@ def test_each_code_is_reported_at_its_table_row_and_column_of_the_word_form(tmp_
         assert (code, *word_cell(path, label)) in got, (code, label, sorted(got))
     assert derived["main_growth"] == 34.16
     assert any(i.code == "count_inconsistent" and i.cell.endswith("第4列") for i in issues)   # the 2023 column
+    table, cell = word_cell(path, "集群总产值占所在县级行政区划产值比例（%）")        # its 2021 cell
+    row = cell.split("行")[0]
+    assert ("value_out_of_range", table, f"{row}行第3列") in got                         # the 2022 column
+    d = docx.Document(str(path))
+    where = next((f"表格{t}", f"第{r}行第4列") for t, tab in enumerate(d.tables, start=1)
+                 for r, tr in enumerate(tab.rows, start=1) if tr.cells[1].text == "研发经费投入(亿元)")
+    assert ("target_below_requirement", *where) in got                                   # its 2026 目标值
 
 
 # --- Word export and round trip ----------------------------------------------------------------
