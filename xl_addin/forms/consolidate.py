@@ -18,13 +18,9 @@ FORM_SUFFIXES = {".xlsx", ".xlsm", ".docx"}
 
 
 def expand(paths: list[str | Path]) -> list[str]:
-    found: dict[str, str] = {}
-    for p in map(Path, paths):
-        files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            if f.suffix.lower() in FORM_SUFFIXES and not f.name.startswith(("~$", ".")):
-                found.setdefault(str(f.resolve()), str(f))
-    return sorted(found.values())
+    """The inputs as the tables' runs expand them, with Word forms too."""
+    from xl_addin.normalize.ingest import expand_inputs
+    return expand_inputs(paths, FORM_SUFFIXES)
 
 
 def is_form(path: str | Path, spec: FormSpec | None = None) -> bool:

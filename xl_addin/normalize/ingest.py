@@ -53,15 +53,15 @@ class Ingested:
     columns: dict[str, dict[str, list]] = field(default_factory=dict)   # kind -> frame columns
 
 
-def expand_inputs(paths: list[str | Path]) -> list[str]:
-    """Files as given, folders expanded to the Excel files inside (recursively);
-    sorted and de-duplicated so any order of the same inputs gives the same run."""
+def expand_inputs(paths: list[str | Path], suffixes=EXCEL_SUFFIXES) -> list[str]:
+    """Files as given, folders expanded to the files inside with these suffixes (recursively;
+    Excel's by default); sorted and de-duplicated so any order of the same inputs gives the same run."""
     found: dict[str, str] = {}
     for p in paths:
         p = Path(p)
         if p.is_dir():
             for f in sorted(p.rglob("*")):
-                if f.is_file() and f.suffix.lower() in EXCEL_SUFFIXES and not f.name.startswith(("~$", ".")):
+                if f.is_file() and f.suffix.lower() in suffixes and not f.name.startswith(("~$", ".")):
                     found.setdefault(str(f.resolve()), str(f))
         else:
             found.setdefault(str(p.resolve()) if p.exists() else str(p), str(p))
