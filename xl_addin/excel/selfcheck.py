@@ -368,9 +368,9 @@ class SelfCheck:
         """(0-based column, formula with {R}) of every helper and of 校验提示, for one row."""
         out = []
         first_col, last_col = self.col[self.fields[0].id], self.col[self.fields[-1].id]
-        out.append((self._index("_data"), f"=IF(SUMPRODUCT(LEN(TRIM(${first_col}{R}:${last_col}{R})))>0,1,0)"))
+        out.append((self.index["_data"], f"=IF(SUMPRODUCT(LEN(TRIM(${first_col}{R}:${last_col}{R})))>0,1,0)"))
         key_cell = self.cell(self.spec.key)
-        out.append((self._index("_block"),
+        out.append((self.index["_block"],
                     f"=IF(AND({self.h('_data')}=1,{filled(key_cell)}),ROW(),"
                     f"IF(ROW()={self.first},0,${self.helper['_block']}{P}))"))
         for f in self.fields:
@@ -379,27 +379,27 @@ class SelfCheck:
                 above = f"INDEX(${self.col[f.id]}$1:${self.col[f.id]}${self.last},{self.h('_block')})"
                 own, inherited = (self._city(x), self._city(above)) if f.type == "city" else \
                     (self._canonical(f, f"TRIM({x})"), self._canonical(f, f"TRIM({above})"))
-                out.append((self._index(f"_{f.id}"),
+                out.append((self.index[f"_{f.id}"],
                             f"=IF({filled(x)},{own},IF({self.h('_block')}>0,{inherited},\"\"))"))
         for name in self.helper:
             if name.startswith("#"):     # an amount the enterprise checks sum, read as the reader reads it
-                out.append((self._index(name), f"={num(self.cell(name[1:]))}"))
+                out.append((self.index[name], f"={num(self.cell(name[1:]))}"))
         n_err = sum(c.severity == ERROR for c in self.conds)
         first_cond = self.cond_col[0] if self.cond_col else None
-        out.append((self._index("_err"),
+        out.append((self.index["_err"],
                     f'=COUNTIF(${first_cond}{R}:${self.cond_col[n_err - 1]}{R},">0")' if n_err else "=0"))
         for i, c in enumerate(self.conds):
             # IFERROR: a value no formula foresaw leaves its check silent, not every message broken
-            out.append((self._cond_index(i),
+            out.append((self.cond_index[i],
                         f"=IFERROR(IF(AND({self.h('_data')}=1,{c.hit}),IF({self._gate(c.field)},2,1),0),0)"))
         for j, c in enumerate(self.enterprise, start=len(self.conds)):
-            out.append((self._cond_index(j), f"=IFERROR(IF({c.hit},2,0),0)"))
+            out.append((self.cond_index[j], f"=IFERROR(IF({c.hit},2,0),0)"))
         if self.cond_col:
-            out.append((self._index("_n"), f"=COUNTIF(${first_cond}{R}:${self.cond_col[-1]}{R},2)"))
+            out.append((self.index["_n"], f"=COUNTIF(${first_cond}{R}:${self.cond_col[-1]}{R},2)"))
             parts = [f'IF(${col}{R}=2,{ref}&"；","")' for col, ref in zip(self.cond_col, self.message_refs)]
-            out.append((self._index("_msgs"), "=" + "&".join(parts)))
+            out.append((self.index["_msgs"], "=" + "&".join(parts)))
         else:
-            out += [(self._index("_n"), "=0"), (self._index("_msgs"), '=""')]
+            out += [(self.index["_n"], "=0"), (self.index["_msgs"], '=""')]
         msgs = self.h("_msgs")
         out.append((self.hint_col, f'=IF({msgs}="","",LEFT({msgs},LEN({msgs})-1))'))
         return out
@@ -418,12 +418,6 @@ class SelfCheck:
     def covered(self) -> list[tuple[str, str, str]]:
         """(code, field, message) of every check the formulas make."""
         return [(c.code, c.field, c.message(self.spec)) for c in self.conds + self.enterprise]
-
-    def _index(self, name: str) -> int:
-        return self.index[name]
-
-    def _cond_index(self, i: int) -> int:
-        return self.cond_index[i]
 
     @staticmethod
     def row(formula: str, r: int) -> str:

@@ -121,7 +121,6 @@ class _Sheet:
                                                           "error_title": "请从下拉列表选择"})
         if item.type != "named_count":
             self.refs[item.id] = self.ref(self.r, 1)
-        ws.set_row(self.r, None if item.type != "narrative" else (120 if (item.max or 0) <= 300 else 400))
         if len(item.label) > 26 and item.type != "narrative":
             ws.set_row(self.r, 15 * (len(item.label) // 24 + 1))
         self.r += 1
