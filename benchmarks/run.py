@@ -192,11 +192,12 @@ def measure(cmd: list[str]) -> tuple[float, float]:
                 # PSS only while the process has workers, and at most 5 times a second:
                 # reading it walks page tables, which would slow the process being measured.
                 now = time.perf_counter()
+                # (the process list too: scanning /proc 50 times a second takes a share of a core)
                 if now - last_pss > 0.2:
+                    last_pss = now
                     children = descendants(proc.pid)
                     if children:
                         tree_peak = max(tree_peak, sum(_pss_mb(p) for p in children | {proc.pid}))
-                        last_pss = now
             time.sleep(0.02)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)

@@ -125,3 +125,20 @@ def test_demo_console_script_builds_and_consolidates(tmp_path):
     assert all(i["rows_read"] == i["rows_accepted"] + i["rows_rejected"] for i in data["inputs"])
     assert (tmp_path / "demo" / "SUMMARY.xlsx").exists()
     assert "SUMMARY.xlsx" in res.stdout
+
+
+def test_console_script_ends_a_run_with_its_exit_code_and_all_output(tmp_path):
+    """After a run the console script ends without the interpreter's teardown (cli.entry):
+    the exit code, the printed lines and the files written must all still be there."""
+    bad = write(tmp_path / "bad.xlsx", [Sheet("表1", [T1, t1_row("丙公司", RQ, RQ_CLUSTER, "不存在的类别")])])
+    cli = [sys.executable, "-m", "xl_addin.cli"]
+    res = subprocess.run([*cli, "consolidate", str(good(tmp_path)), str(bad), "--out", str(tmp_path / "S.xlsx"),
+                          "--json", str(tmp_path / "R.json")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1, res.stderr
+    assert res.stdout.rstrip().endswith(f"结果文件：{tmp_path / 'R.json'}")
+    assert any(i["severity"] == "error" for i in json.loads((tmp_path / "R.json").read_text("utf-8"))["issues"])
+    assert zipfile.ZipFile(tmp_path / "S.xlsx").testzip() is None
+    res = subprocess.run([*cli, "validate", str(good(tmp_path, "g2.xlsx"))], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0 and "错误 0" in res.stdout, res.stdout + res.stderr
+    res = subprocess.run([*cli, "validate", str(tmp_path / "none.xlsx")], capture_output=True, text=True, timeout=120)
+    assert res.returncode == 2 and "找不到文件" in res.stderr
