@@ -92,3 +92,31 @@ def test_odd_values_inside_part_one_are_written_cell_by_cell(tmp_path, city_repo
     found = [r for r in ws.iter_rows(values_only=True) if r[col["设备用途"]] == "检测"]
     assert len(found) == 1
     assert found[0][col["安装位置"]] is None and found[0][col["单价"]] == 7
+
+
+def test_a_summary_written_in_pieces_is_the_summary_written_whole(tmp_path, city_report, monkeypatch):
+    """A province's summary is written as several workbooks at once and joined (every large
+    sheet apart, see _write_split): the joined file has the same cells, formats, merges,
+    widths and print set-up as the one written whole, and its style numbers agree."""
+    pytest.importorskip("rvgsrust_xlsxwriter")
+    import zipfile
+
+    from xl_addin.render import summary_xlsx
+
+    monkeypatch.setattr(summary_xlsx, "APART_FROM", 1)        # every part, 补助测算 and 材料核对 apart
+    joined = []
+    split = summary_xlsx._write_split
+    monkeypatch.setattr(summary_xlsx, "_write_split", lambda s, path: joined.append(split(s, path)) or joined[-1])
+    whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
+    pieces = write_summary(city_report, tmp_path / "pieces.xlsx", engine="rust", split=True)
+    with zipfile.ZipFile(pieces) as z:
+        assert z.testzip() is None
+        names = z.namelist()
+    assert len(names) == len(set(names))
+    assert set(names) - {"docProps/core.xml"} == set(_parts(whole))
+    a, b = _describe(whole), _describe(pieces)
+    assert list(a) == list(b)
+    for sheet in a:
+        assert a[sheet] == b[sheet], sheet
+    assert len(a["汇总表（一）"]["merged"]) > 10
+    assert joined == [True]               # joined, not written whole after a disagreement

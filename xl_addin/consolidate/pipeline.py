@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
+import operator
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -141,7 +142,7 @@ def _enterprise_issues(df: pd.DataFrame, spec: TableSpec, excluded: set, located
                     issue(rows, c.field, c.code, {"categories": "”和“".join(text.get(v, v) for v in values)}, at=odd)
             elif c.fn == "sum_at_least":
                 limit = float(rules.get(c.args["limit"]))
-                got = subsidy.total([col[c.field][j] for j in rows])
+                got = totals[inp, k] if c.field == amount else subsidy.total([col[c.field][j] for j in rows])
                 if got < subsidy.money(limit):
                     issue(rows, c.field, c.code, {"total": f"{got}", "threshold": f"{limit:g}"})
     for c in spec.enterprise_checks:
@@ -264,6 +265,18 @@ class OfficialRow(Mapping):
         """The values of `headers` (None where the row has none), in one call per row."""
         return [self._values[i] if i is not None else None for i in map(self._index.get, headers)]
 
+    def taker(self, headers: list[str]):
+        """take(headers) as a function of a row, the headers looked up once for the rows of
+        this row's table: one C call per row (REPORT.json's 80,000 items at N = 1,000 in
+        0.15 s, against 0.6 s through take)."""
+        index, at = self._index, [self._index.get(h) for h in headers]
+        if None in at or len(at) < 2:
+            return lambda row: row.take(headers)
+        if at == list(range(len(self._values))):
+            return lambda row: row._values if row._index is index else row.take(headers)
+        pick = operator.itemgetter(*at)
+        return lambda row: pick(row._values) if row._index is index else row.take(headers)
+
     def __repr__(self) -> str:
         return f"OfficialRow({dict(self)!r})"
 
@@ -329,9 +342,13 @@ def _json_value(v):
 
 def _table_json(spec: TableSpec, ents: list[Enterprise]) -> dict:
     items = []
+    keys = [k for k in spec.report.get("enterprise", []) if k != spec.key]
+    plain = (str, float, int, type(None))       # as JSON already (nearly every value)
     for e in ents:
         d = {"name": e.name}
-        d.update({k: _json_value(e.values.get(k)) for k in spec.report.get("enterprise", []) if k != spec.key})
+        for k in keys:
+            v = e.values.get(k)
+            d[k] = v if type(v) in plain else _json_value(v)
         d["rows"] = len(e.rows)
         if e.estimate is not None:
             d.update({"total": float(e.estimate.base), "subsidy": float(e.estimate.result),

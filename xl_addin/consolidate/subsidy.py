@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -18,6 +19,8 @@ def money(x: float | Decimal) -> Decimal:
 
 def total(values) -> Decimal:
     """Exact sum of amounts as typed (repr of each float), rounded to cents."""
+    if len(values) == 1 and isinstance(values[0], Decimal):     # a sum already made
+        return values[0].quantize(CENT, ROUND_HALF_UP)
     values = [float(v) for v in values]
     cents = [round(v * 100) for v in values if -1e12 < v < 1e12]
     if len(cents) == len(values) and all(c / 100 == v for c, v in zip(cents, values)):
@@ -38,11 +41,18 @@ class Estimate:
     note: str = ""
 
 
+@functools.lru_cache(maxsize=64)
+def _terms(rate: float, cap: float) -> tuple[Decimal, Decimal, Decimal]:
+    """A rule's rate and cap as Decimals (a province's 20,000 estimates share a few rules)."""
+    c = Decimal(repr(float(cap)))
+    return Decimal(repr(rate)), c, c.quantize(CENT)
+
+
 def _estimate(base: Decimal, rate: float, cap: float, source: str, note: str = "") -> Estimate:
-    r, c = Decimal(repr(rate)), Decimal(repr(float(cap)))
+    r, c, shown = _terms(rate, cap)
     raw = base * r
     result = min(raw, c).quantize(CENT, ROUND_HALF_UP)
-    return Estimate(base, r, c.quantize(CENT), result, raw > c, source, note)
+    return Estimate(base, r, shown, result, raw > c, source, note)
 
 
 def equipment(base: Decimal, category: str, rules: Rules) -> Estimate:
