@@ -238,7 +238,7 @@ def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str |
     w.page(ws, header, ncols, _widths(p))
 
 
-def _subsidy_sheet(w: Writer, ws, subsidy_rows: list[list], upto: int | None = None) -> None:
+def _subsidy_sheet(w: Writer, ws, subsidy_rows: list[list]) -> None:
     out = sheets.OUTPUTS["subsidy"]
     cols = out["columns"]
     ws.merge_range(0, 0, 0, len(cols) - 1, out["title"], w.f["title"])
@@ -247,7 +247,6 @@ def _subsidy_sheet(w: Writer, ws, subsidy_rows: list[list], upto: int | None = N
     fmts = ["int", "center", "text", "center", "center", "text", "center", "money", "pct", "money",
             "money", "center", "text"]
     *rows, total = subsidy_rows
-    rows = rows[:upto]
     layout = w.layout(fmts)
     for values in rows:
         values[0] = float(values[0])
@@ -419,17 +418,22 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
 
 @dataclass
 class _Sheet:
-    """One sheet of the summary: its name, how to write it (all its body rows, or the first
-    `upto`), and its body rows."""
+    """One sheet of the summary: its name, its rows (made when first needed, dropped once
+    written) and how to write them."""
     name: str
-    write: Callable[[Writer, object, int | None], None]      # (writer, worksheet, upto)
-    rows: int = 0
-    apart: bool = False        # may be written as a workbook of its own (no links: the sheet XML alone)
+    write: Callable[[Writer, object, object], None]        # (writer, worksheet, data)
+    make: Callable[[], object] = lambda: None
+    rows: int = 0                                          # body rows
+    cut: Callable[[object], object] | None = None          # the data cut after its first body row;
+    data: object = None                                    # set: the sheet can be written apart
+
+    def take(self) -> object:
+        data = self.make() if self.data is None else self.data
+        self.data = None        # the caller holds it while it writes: a province's rows, once
+        return data
 
 
-def _cut(part: "sheets.Part", upto: int | None) -> "sheets.Part":
-    if upto is None:
-        return part
+def _cut(part: "sheets.Part", upto: int) -> "sheets.Part":
     return sheets.Part(part.spec, part.columns, part.fields, part.rows[:upto] + (part.rows[-1:] if part.has_total else []),
                        [x for x in part.spans if x[1] < upto], part.total, part.merged, part.has_total)
 
@@ -437,45 +441,44 @@ def _cut(part: "sheets.Part", upto: int | None) -> "sheets.Part":
 def _sheets(s: _Summary) -> list[_Sheet]:
     """The summary's sheets in order: each table's part, 补助测算, 材料核对, 条件核对, 问题清单,
     报送情况 and the hidden REPORT.json."""
-    out = [_Sheet(spec.summary.sheet, functools.partial(
-        lambda w, ws, upto, part: _part(w, ws, s.title, s.caption, _cut(part, upto), s.report.city), part=part),
-        len(part.body), True) for spec, part in s.parts]
-    if any(spec.enterprise.get("subsidy") for spec, _ in s.parts):
-        subsidies = sheets.subsidy_rows(s.report)
-        out.append(_Sheet(SUBSIDY_SHEET, lambda w, ws, upto: _subsidy_sheet(w, ws, subsidies, upto),
-                          len(subsidies) - 1, True))
-    documents, materials = sheets.material_rows(s.report)
-    if materials:
-        out.append(_Sheet(sheets.OUTPUTS["materials"]["sheet"],
-                          lambda w, ws, upto: _materials_sheet(w, ws, documents, materials[:upto]), len(materials), True))
-    for spec in s.report.specs:
-        if spec.conditions and s.report.enterprises[spec.id]:
-            out.append(_Sheet(spec.conditions["sheet"],
-                              functools.partial(lambda w, ws, upto, spec: _conditions_sheet(w, ws, s.report, spec),
-                                                spec=spec)))
-    out.append(_Sheet(ISSUES_SHEET, lambda w, ws, upto: issues_sheet(w, ws, s.report, s.out_dir)))
-    out.append(_Sheet(INPUTS_SHEET, lambda w, ws, upto: inputs_sheet(w, ws, s.report, s.clusters)))
-    out.append(_Sheet(REPORT_SHEET, lambda w, ws, upto: _report_sheet(ws, s.report)))
+    report = s.report
+    out = [_Sheet(spec.summary.sheet, lambda w, ws, part: _part(w, ws, s.title, s.caption, part, report.city),
+                  functools.partial(lambda n: s.parts[n][1], n), len(part.body), lambda part: _cut(part, 1))
+           for n, (spec, part) in enumerate(s.parts)]
+    subsidised = [spec for spec, _ in s.parts if spec.enterprise.get("subsidy")]
+    if subsidised:
+        out.append(_Sheet(SUBSIDY_SHEET, _subsidy_sheet, lambda: sheets.subsidy_rows(report),
+                          sum(len(report.enterprises[spec.id]) for spec in subsidised), lambda rows: rows[:1] + rows[-1:]))
+    projects = sum(len(report.enterprises[spec.id]) for spec in report.specs if spec.report.get("project"))
+    if projects:
+        out.append(_Sheet(sheets.OUTPUTS["materials"]["sheet"], lambda w, ws, data: _materials_sheet(w, ws, *data),
+                          lambda: sheets.material_rows(report), projects, lambda data: (data[0], data[1][:1])))
+    for spec in report.specs:
+        if spec.conditions and report.enterprises[spec.id]:
+            out.append(_Sheet(spec.conditions["sheet"], functools.partial(
+                lambda w, ws, _, spec: _conditions_sheet(w, ws, report, spec), spec=spec)))
+    out.append(_Sheet(ISSUES_SHEET, lambda w, ws, _: issues_sheet(w, ws, report, s.out_dir)))
+    out.append(_Sheet(INPUTS_SHEET, lambda w, ws, _: inputs_sheet(w, ws, report, s.clusters)))
+    out.append(_Sheet(REPORT_SHEET, lambda w, ws, _: _report_sheet(ws, report)))
     return out
 
 
-def _write(s: _Summary, path: Path, engine: str, parts: list[_Sheet] | None = None,
-           cut: dict[int, int] | None = None, only: int | None = None):
-    """The summary workbook, its sheet k holding its first cut[k] body rows only (cut: None,
-    every sheet whole). only: sheet k alone, and the workbook is returned unclosed. The
-    workbooks of a split (cut or only given) number their styles alike (Writer.register)."""
+def _write(s: _Summary, path: Path, engine: str, plan: list[_Sheet] | None = None, only: int | None = None,
+           register: bool = False):
+    """The summary workbook, or (only) its sheet k alone, returned unclosed. register: the
+    workbook numbers its styles as every workbook of a split does (Writer.register)."""
     from xl_addin.render.xlsx_engine import open_workbook
 
     wb = open_workbook(path, engine)
     wb.set_properties({"title": s.title, "author": "xl_addin", "created": _created()})
     w = Writer(wb)
-    for k, sheet in enumerate(parts or _sheets(s)):
+    for k, sheet in enumerate(plan or _sheets(s)):
         if only is not None and k != only:
             continue
         ws = wb.add_worksheet(sheet.name, row_order=True)
-        if (cut is not None or only is not None) and (k == 0 or only is not None):
+        if register and (k == 0 or only is not None):
             w.register(ws)
-        sheet.write(w, ws, (cut or {}).get(k))
+        sheet.write(w, ws, sheet.take())
     if only is not None:
         return wb
     wb.close()
@@ -499,7 +502,7 @@ def _write_split(s: _Summary, path: Path) -> bool:
     from xl_addin.render.xlsx_engine import copy_part, new_package, styles_extend
 
     plan = _sheets(s)
-    apart = [k for k, sheet in enumerate(plan) if sheet.apart and sheet.rows >= APART_FROM]
+    apart = [k for k, sheet in enumerate(plan) if sheet.cut and sheet.rows >= APART_FROM]
     if not apart:
         return False
     files = {k: path.with_name(f"{path.name}.{k}") for k in apart}
@@ -512,8 +515,16 @@ def _write_split(s: _Summary, path: Path) -> bool:
                 with zipfile.ZipFile(files[k]) as src:
                     copy_part(src, sheet_part(1), out, merges.get(sheet_part(1)), as_name=sheet_part(k + 1))
 
-            done = [pool.submit(into_summary, _write(s, files[k], "rust", plan, only=k), k) for k in apart]
-            _write(s, rest, "rust", plan, cut={k: 1 for k in apart})
+            done = []
+            for k in apart:
+                full = plan[k].make()
+                plan[k].data = full
+                done.append(pool.submit(into_summary, _write(s, files[k], "rust", plan, only=k, register=True), k))
+                plan[k].data = plan[k].cut(full)      # the whole rows are dropped: the last workbook needs one
+                if k < len(s.parts):
+                    s.parts[k] = (s.parts[k][0], plan[k].data)
+                del full
+            _write(s, rest, "rust", plan, register=True)
             for job in done:
                 job.result()
             if not all(styles_extend(rest, files[k]) for k in apart):

@@ -209,7 +209,7 @@ class RustSheet:
 # Bytes per read and write of a copied part. Each chunk is one zlib call, which releases
 # Python's lock, and getting it back waits for the thread that holds it (up to 5 ms): in a
 # thread beside a busy one, 1 MB chunks took the first part's copy from 0.3 s to 2 s.
-CHUNK = 8 << 20
+CHUNK = 2 << 20
 _MERGE_CELLS = re.compile(rb'<mergeCells count="(\d+)">')
 
 
