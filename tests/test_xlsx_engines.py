@@ -120,3 +120,22 @@ def test_a_summary_written_in_pieces_is_the_summary_written_whole(tmp_path, city
         assert a[sheet] == b[sheet], sheet
     assert len(a["汇总表（一）"]["merged"]) > 10
     assert joined == [True]               # joined, not written whole after a disagreement
+
+
+def test_merges_join_a_sheet_part_wherever_the_reads_cut_it(tmp_path, monkeypatch):
+    """copy_part reads a part in chunks: </sheetData> inside a chunk, at its edge or split
+    over two, the merges land right after it, once, and nothing else changes."""
+    import zipfile
+
+    from xl_addin.render import xlsx_engine
+
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1"/></row></sheetData><pageMargins left="1"/></worksheet>'
+    with zipfile.ZipFile(tmp_path / "src.zip", "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    want = xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A1:A3"/></mergeCells>')
+    for size in range(1, len(xml) + 2):
+        monkeypatch.setattr(xlsx_engine, "CHUNK", size)
+        with zipfile.ZipFile(tmp_path / "src.zip") as src, zipfile.ZipFile(tmp_path / "out.zip", "w") as out:
+            xlsx_engine.copy_part(src, "xl/worksheets/sheet1.xml", out, [(0, 0, 2, 0)], as_name="xl/worksheets/sheet4.xml")
+        with zipfile.ZipFile(tmp_path / "out.zip") as z:
+            assert z.read("xl/worksheets/sheet4.xml") == want, size

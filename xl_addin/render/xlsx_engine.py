@@ -209,7 +209,8 @@ class RustSheet:
 # Bytes per read and write of a copied part. Each chunk is one zlib call, which releases
 # Python's lock, and getting it back waits for the thread that holds it (up to 5 ms): in a
 # thread beside a busy one, 1 MB chunks took the first part's copy from 0.3 s to 2 s.
-CHUNK = 2 << 20
+CHUNK = 8 << 20
+_END = b"</sheetData>"
 _MERGE_CELLS = re.compile(rb'<mergeCells count="(\d+)">')
 
 
@@ -246,20 +247,28 @@ def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
         if not merges:
             shutil.copyfileobj(fh, wh, CHUNK)
             return
-        tail = b""
+        tail, held = b"", b""       # held: the last bytes of the chunk before (</sheetData> may straddle two)
         while True:
             chunk = fh.read(CHUNK)
             if not chunk:
+                tail = held
                 break
-            data = tail + chunk
-            at = data.rfind(b"</sheetData>")
-            if at < 0:
-                wh.write(data[:-16])
-                tail = data[-16:]
-                continue
-            wh.write(data[:at])
-            tail = data[at:] + fh.read()      # what follows the cells is small
-            break
+            if len(chunk) <= len(_END):            # a short read: scan what is held with it
+                chunk, held = held + chunk, b""
+            joint = held + chunk[:len(_END)]
+            at = joint.find(_END)
+            if at >= 0:
+                wh.write(joint[:at])
+                tail = joint[at:] + chunk[len(_END):] + fh.read()
+                break
+            wh.write(held)
+            at = chunk.find(_END)
+            if at >= 0:
+                wh.write(memoryview(chunk)[:at])
+                tail = chunk[at:] + fh.read()         # what follows the cells is small
+                break
+            wh.write(memoryview(chunk)[:-len(_END)])  # (no copy of the chunk: a view)
+            held = chunk[-len(_END):]
         letters = {c: xl_col_to_name(c) for r in {(r[1], r[3]) for r in merges} for c in r}
         cells = b"".join(b'<mergeCell ref="' + _ref(*r, letters) + b'"/>' for r in merges)
         found = _MERGE_CELLS.search(tail)
@@ -269,7 +278,7 @@ def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
             tail = (tail[:found.start()] + b'<mergeCells count="%d">' % count + tail[found.end():end]
                     + cells + tail[end:])
         else:
-            close = len(b"</sheetData>")
+            close = len(_END)
             tail = (tail[:close] + b'<mergeCells count="%d">' % len(merges) + cells + b"</mergeCells>"
                     + tail[close:])
         wh.write(tail)
