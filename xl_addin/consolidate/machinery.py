@@ -51,15 +51,30 @@ def workers_for(inputs: int) -> int:
 
 
 _worker: tuple[ClusterList, Specs, HeaderIndex] | None = None
+_done = 0
+
+
+COLLECT_EVERY = 64          # files a worker reads between two collections of its youngest objects
 
 
 def _worker_init(clusters: ClusterList, specs: Specs) -> None:
-    global _worker
-    _worker = (clusters, specs, HeaderIndex(specs))
+    """A worker reads with the cyclic collector off, as run() does: each file's objects are
+    freed by reference counting, and the automatic collections cost a quarter of the reading
+    (measured: 200 files in 1.3-1.7 s against 1.8-2.0 s). What it inherited is frozen, and
+    a collection every COLLECT_EVERY files (of the objects made since, a few) keeps any cycle
+    from piling up."""
+    global _worker, _done
+    gc.freeze()
+    gc.disable()
+    _worker, _done = (clusters, specs, HeaderIndex(specs)), 0
 
 
 def _worker_ingest(job: tuple[int, str]) -> Ingested:
+    global _done
     clusters, specs, index = _worker
+    _done += 1
+    if _done % COLLECT_EVERY == 0:
+        gc.collect(0)
     return ingest(job[0], job[1], clusters, specs, index)
 
 
