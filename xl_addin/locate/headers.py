@@ -289,6 +289,7 @@ def locate(grid, index: HeaderIndex) -> list[Table]:
             row = grid.rows[r]
             width = len(row)
             values, sources = {}, {}
+            own = False       # a value of the row's own (not carried down a merge); NaN is blank
             for f, c in field_cols:
                 v, src = row[c] if c < width else None, r
                 if v is None and fill and f not in numeric and (r, c) in fill:
@@ -296,8 +297,8 @@ def locate(grid, index: HeaderIndex) -> list[Table]:
                 if isinstance(v, str) and not v.strip():
                     v = None
                 values[f], sources[f] = v, src + 1
-            # values are None or non-blank here (blank text became None above); NaN is blank too
-            if not any(v is not None and v == v and sources[f] == r + 1 for f, v in values.items()):
+                own = own or (v is not None and src == r and v == v)
+            if not own:
                 continue   # nothing of its own: merged enterprise cells over an empty row
             if classify(spec, values, row) != "data":
                 continue

@@ -7,6 +7,7 @@ the files over worker processes (see machinery). This module imports no pandas: 
 starts fast and small."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from xl_addin.declare.spec import Specs, TableSpec
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls"}
 MAX_TEXT = 2000   # characters; far above any real cell of these tables, far below a hostile one
 META = ("input", "path", "sheet", "row", "tix", "formula", "long")
+_MAYBE_FORMULA = re.compile(r"\x00[=\s]")
 
 
 class _Unreadable:
@@ -128,7 +130,9 @@ def frame_columns(spec: TableSpec, located: list[Located], clusters: ClusterList
     values: dict[str, list] = {}
     for f in spec.fields:
         vals = [rec.values.get(f.id) for rec in records]
-        if any(type(v) is str and (len(v) > MAX_TEXT or v[:1] == "=" or v[:1].isspace()) for v in vals):
+        texts = [v for v in vals if type(v) is str]
+        # (whole-column C-level tests; a text starting with a blank or "=" may be a formula)
+        if texts and (max(map(len, texts)) > MAX_TEXT or _MAYBE_FORMULA.search("\x00" + "\x00".join(texts))):
             vals = _mark_formulas_and_long_text(f.id, vals, cols["formula"], cols["long"])
         values[f.id] = vals
         cols[f"{f.id}_raw"] = [None if v is None else (v.strip() or None) if type(v) is str else display(v)

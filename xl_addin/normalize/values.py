@@ -31,7 +31,7 @@ def key(value: object) -> str:
     """Identity key for names: NFKC, no whitespace, no quotes."""
     if isinstance(value, str):
         return _text_key(value)
-    return _WS.sub("", nfkc(value)).translate(_QUOTES)
+    return "" if missing(value) else _text_key(str(value))     # (the row numbers before every name)
 
 
 @functools.lru_cache(maxsize=65536)
