@@ -68,13 +68,14 @@ def _part(spec: "TableSpec", blocks: list[tuple[list, object]], province: bool) 
     rest = headers[nblock:]
     rows, spans = [], []
     total = 0.0
+    sample = next((items[0] for items, _ in blocks if items), None)
+    take = sample.taker(rest) if hasattr(sample, "taker") else lambda item: [item.get(h) for h in rest]
     for no, (items, base) in enumerate(blocks, start=1):
         first = len(rows)
         block = [no] + [items[0].get(h) if items else None for h in headers[:nblock]]
         under = [None] * (nblock + 1)
         for k, item in enumerate(items):
-            values = item.take(rest) if hasattr(item, "take") else [item.get(h) for h in rest]
-            rows.append((block if k == 0 else under.copy()) + values)
+            rows.append([*(block if k == 0 else under), *take(item)])
         if len(items) > 1:
             spans += [(first, len(rows) - 1, c) for c in range(nblock + 1)]
         total += float(base or 0)
