@@ -129,7 +129,19 @@ class TableSpec:
         return [f for f in self.fields if f.official]
 
     def first_of(self, type_: str) -> str | None:
-        return next((f.id for f in self.fields if f.type == type_), None)
+        return self._first.get(type_)
+
+    @functools.cached_property
+    def _first(self) -> dict[str, str]:
+        """type -> the first field of that type (asked for on every row read)."""
+        out: dict[str, str] = {}
+        for f in self.fields:
+            out.setdefault(f.type, f.id)
+        return out
+
+    @functools.cached_property
+    def amount_fields(self) -> frozenset[str]:
+        return frozenset(f.id for f in self.fields if f.type == "amount")
 
 
 def _need(raw: dict, key: str, where: str):

@@ -195,7 +195,7 @@ def classify(spec: TableSpec, values: dict[str, object], row: list[object]) -> s
         return "note"
     if len(present) == 1 and CAPTION.match(first):
         return "caption"
-    if _is_column_numbers(list(present.values())):
+    if len(present) >= 4 and _is_column_numbers(list(present.values())):
         return "caption"
     has_amount = _has_amount(spec, present)
     if not has_amount and any(is_placeholder_text(v) for v in present.values() if isinstance(v, str)):
@@ -206,9 +206,9 @@ def classify(spec: TableSpec, values: dict[str, object], row: list[object]) -> s
 
 
 def _has_amount(spec: TableSpec, present: dict[str, object]) -> bool:
-    for f, v in present.items():
-        if spec.field(f).type == "amount" and (isinstance(v, (int, float)) or
-                                               (isinstance(v, str) and re.search(r"\d", v))):
+    for f in spec.amount_fields.intersection(present):
+        v = present[f]
+        if isinstance(v, (int, float)) or (isinstance(v, str) and re.search(r"\d", v)):
             return True
     return False
 
