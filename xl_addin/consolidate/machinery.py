@@ -39,6 +39,24 @@ def collector_paused():
             gc.enable()
 
 
+def release_memory() -> None:
+    """Hand the heap's free pages back to the system (glibc only; elsewhere nothing). A run
+    frees its frames at the end, but the C heap keeps the pages of what lay between the
+    objects still alive: at N = 1,000, 50 MB (241 MB resident against 190 after this, in
+    6 ms), which the writing that follows would otherwise add its own memory on top of."""
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    try:
+        trim = ctypes.CDLL(None).malloc_trim        # the process's own symbols: libc's, if glibc
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 def workers_for(inputs: int) -> int:
     """Worker processes for a run (0: in this process). XL_ADDIN_WORKERS overrides."""
     wanted = os.environ.get(WORKERS_ENV, "").strip()

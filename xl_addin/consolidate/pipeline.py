@@ -19,7 +19,7 @@ from xl_addin.declare.catalogue import CATALOGUE, ERROR
 from xl_addin.read.grid import WorkbookData
 from xl_addin.normalize.frames import build_frame
 from xl_addin.normalize.ingest import UNREADABLE, Located, expand_inputs
-from xl_addin.consolidate.machinery import Progress, Started, collector_paused, ingest_all
+from xl_addin.consolidate.machinery import PARALLEL_FROM, Progress, Started, collector_paused, ingest_all, release_memory
 from xl_addin.model import InputResult, Issue, Report
 from xl_addin.normalize.values import key, missing
 from xl_addin.declare.reference import ClusterList, default_clusters
@@ -405,8 +405,11 @@ def run(inputs: list[str | Path], rules: Rules | None = None, clusters: ClusterL
     specs = specs or load_specs()
     rules = rules or load_rules(specs=specs)
     with collector_paused():
-        return _run(inputs, rules, clusters or default_clusters(), city, progress, books or {}, started,
-                    specs.bind(rules), ledger)
+        report = _run(inputs, rules, clusters or default_clusters(), city, progress, books or {}, started,
+                      specs.bind(rules), ledger)
+    if len(report.inputs) >= PARALLEL_FROM:      # a large run: its frames are gone now
+        release_memory()
+    return report
 
 
 def _run(inputs: list[str | Path], rules: Rules, clusters: ClusterList, city: str | None,
