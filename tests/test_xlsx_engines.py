@@ -139,3 +139,37 @@ def test_merges_join_a_sheet_part_wherever_the_reads_cut_it(tmp_path, monkeypatc
             xlsx_engine.copy_part(src, "xl/worksheets/sheet1.xml", out, [(0, 0, 2, 0)], as_name="xl/worksheets/sheet4.xml")
         with zipfile.ZipFile(tmp_path / "out.zip") as z:
             assert z.read("xl/worksheets/sheet4.xml") == want, size
+
+
+def test_dates_go_in_runs_and_odd_cells_of_a_date_column_one_by_one(tmp_path, city_report):
+    """A date column's dates are written in runs with the date format; a date Excel cannot
+    hold (before 1900) is written as its text, and text in a date column stays text: the
+    summary is written, never a crash."""
+    import datetime as dt
+
+    from xl_addin.consolidate.pipeline import OfficialRow
+
+    spec = next(s for s in city_report.specs if s.id == "table2")
+    agreed, left = (spec.header(f) for f in spec.summary.columns if spec.field(f).type == "date")
+    ents = city_report.enterprises["table2"]
+    assert ents and all(isinstance(e.rows[0][agreed], dt.date) for e in ents)
+
+    def change(ent, **values):
+        row = ent.rows[0]
+        new = list(row._values)
+        for header, value in values.items():
+            new[row._index[header]] = value
+        ent.rows[0] = OfficialRow(row._index, tuple(new))
+
+    change(ents[0], **{left: dt.date(1850, 1, 1)})
+    change(ents[-1], **{agreed: "2023年底"})
+    for engine in ("rust", "xlsxwriter"):
+        path = write_summary(city_report, tmp_path / f"{engine}.xlsx", engine=engine)
+        ws = openpyxl.load_workbook(path)["汇总表（二）"]
+        header = next(r for r in ws.iter_rows() if r[0].value == "序号")
+        col = {c.value: c.column - 1 for c in header}
+        body = [r for r in ws.iter_rows(min_row=header[0].row + 1) if isinstance(r[0].value, (int, float))]
+        cells = [r[col[agreed]] for r in body if r[col[agreed]].value is not None]
+        assert sum(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in cells) == len(cells) - 1
+        assert "2023年底" in [c.value for c in cells]
+        assert "1850-01-01" in [r[col[left]].value for r in body]

@@ -70,6 +70,8 @@ class Writer:
             ws.write_string(r, c, "是" if value else "否", f)
         elif isinstance(value, (int, float)):
             ws.write_number(r, c, value, f)
+        elif isinstance(value, (dt.date, dt.datetime)) and value.year < 1900:    # no Excel date: as typed
+            ws.write_string(r, c, value.isoformat(), f)
         elif isinstance(value, (dt.date, dt.datetime)):
             ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()) if not isinstance(value, dt.datetime)
                               else value, self.f["date"])
@@ -113,55 +115,70 @@ class Writer:
 
 
 NUMERIC = {"money", "pct", "int", "total_money"}
-_NUMBER_TYPES, _TEXT_TYPES = {float, type(None)}, {str, type(None)}
+_DATES = (dt.date, dt.datetime)
+
+
+def _kind(fmt: str) -> str:
+    """What a fast run of cells in this format holds: numbers, dates or text (blanks in each)."""
+    return "number" if fmt in NUMERIC else "date" if fmt == "date" else "text"
 
 
 def _plain_number(v) -> bool:
     return type(v) is float or v is None
 
 
+def _plain_date(v) -> bool:
+    return v is None or type(v) in _DATES and v.year >= 1900       # (Excel has no date before 1900)
+
+
 def _plain_text(v) -> bool:
     return v is None or (type(v) is str and v != "" and len(v) <= MAX_CELL_TEXT and v.isprintable())
 
 
-def _irregular(rows: list[list], numeric: list[bool]) -> set[int]:
+PLAIN = {"number": _plain_number, "date": _plain_date, "text": _plain_text}
+
+
+def _irregular(rows: list[list], kinds: list[str]) -> set[int]:
     """The indexes of the rows holding a value a _Layout must write cell by cell, found a
     column at a time with C-level calls (measured at N = 1,000: part 一's rows in 0.9 s
     against 1.5 s checked run by run); only a column that fails is looked at value by value."""
     odd: set[int] = set()
     # one C-level transposition (a comprehension per column costs 4x as much: measured)
-    columns = zip(*rows) if len(set(map(len, rows))) == 1 else ([row[c] for row in rows] for c in range(len(numeric)))
-    for is_number, col in zip(numeric, columns):
-        kinds = set(map(type, col))
-        if is_number:
-            if not kinds <= {float, type(None)}:
-                odd.update(k for k, v in enumerate(col) if not _plain_number(v))
+    columns = zip(*rows) if len(set(map(len, rows))) == 1 else ([row[c] for row in rows] for c in range(len(kinds)))
+    for kind, col in zip(kinds, columns):
+        types = set(map(type, col))
+        if kind == "number" and types <= {float, type(None)}:
             continue
-        if kinds <= {str, type(None)} and "" not in col:
+        if kind == "date" and types <= {*_DATES, type(None)} and min((v.year for v in col if v), default=1900) >= 1900:
+            continue
+        if kind == "text" and types <= {str, type(None)} and "" not in col:
             texts = list(filter(None, col))
             if all(map(str.isprintable, texts)) and max(map(len, texts), default=0) <= MAX_CELL_TEXT:
                 continue
-        odd.update(k for k, v in enumerate(col) if not _plain_text(v))
+        plain = PLAIN[kind]
+        odd.update(k for k, v in enumerate(col) if not plain(v))
     return odd
 
 
 class _Layout:
     """The formats of one kind of row, as runs of adjacent cells with the same format.
-    A run whose values have the expected types (numbers in a numeric format; printable
-    text or blanks otherwise) goes to the writer in one call: the per-call and per-cell
-    Python costs decide the time of a province's summary. Anything else (dates,
-    booleans, text in an amount column, control characters) goes cell by cell."""
+    A run whose values have the expected types (numbers in a numeric format, dates in the
+    date format; printable text or blanks otherwise) goes to the writer in one call: the
+    per-call and per-cell Python costs decide the time of a province's summary. Anything
+    else (booleans, text in an amount or a date column, control characters) goes cell by
+    cell, as Writer.cell writes it (a date column's odd cells in the text format)."""
 
     def __init__(self, w: Writer, fmts: list[str]):
         self.w, self.fmts = w, fmts
-        self.runs: list[tuple[int, int, bool, object]] = []      # (first, end, numeric, format)
-        self.numeric = [name in NUMERIC for name in fmts]
+        self.slow = ["text" if name == "date" else name for name in fmts]
+        self.runs: list[tuple[int, int, str, object]] = []      # (first, end, kind, format)
+        self.kinds = [_kind(name) for name in fmts]
         for c, name in enumerate(fmts):
             if c and name == fmts[c - 1]:
-                first, _, numeric, fmt = self.runs[-1]
-                self.runs[-1] = (first, c + 1, numeric, fmt)
+                first, _, kind, fmt = self.runs[-1]
+                self.runs[-1] = (first, c + 1, kind, fmt)
             else:
-                self.runs.append((c, c + 1, name in NUMERIC, w.f[name]))
+                self.runs.append((c, c + 1, _kind(name), w.f[name]))
 
     def write(self, ws, r: int, values: list, checked: bool = False) -> None:
         """checked: every value is known to be of its format's type (see _irregular)."""
@@ -169,12 +186,12 @@ class _Layout:
             for first, end, _, fmt in self.runs:
                 ws.write_row(r, first, values[first:end], fmt)
             return
-        for first, end, numeric, fmt in self.runs:
+        for first, end, kind, fmt in self.runs:
             run = values[first:end]
-            if all(map(_plain_number if numeric else _plain_text, run)):
+            if all(map(PLAIN[kind], run)):
                 ws.write_row(r, first, run, fmt)
             else:
-                self.w.row(ws, r, run, self.fmts[first:end], first)
+                self.w.row(ws, r, run, self.slow[first:end], first)
 
 
 def a4_landscape(ws, first_header: int, last_header: int | None = None) -> None:
@@ -215,8 +232,8 @@ def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str |
         w.cell(ws, header, c, name, "head")
     kinds = [spec.field(f) for f in p.fields]
     block_fmts = ["int"] + ["text" if f.id == spec.key else "center" for f in kinds[:nblock - 1]]
-    item_fmts = ["money" if f.type in ("amount", "percent") else "int" if f.type == "integer" else "text"
-                 for f in kinds[nblock - 1:]]
+    item_fmts = ["money" if f.type in ("amount", "percent") else "int" if f.type == "integer"
+                 else "date" if f.type == "date" else "text" for f in kinds[nblock - 1:]]
     first_row, next_row = w.layout(block_fmts + item_fmts), w.layout(["text"] * nblock + item_fmts)
     starts = {a for a, _, c in p.spans if c == 0}
     ends = {a: b for a, b, c in p.spans if c == 0}
@@ -224,7 +241,8 @@ def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str |
     for values in body:
         if values[0] is not None:
             values[0] = float(values[0])
-    odd = _irregular(body, [a or b for a, b in zip(first_row.numeric, next_row.numeric)]) if body else set()
+    odd = _irregular(body, [a if a != "text" else b for a, b in zip(first_row.kinds, next_row.kinds)]) \
+        if body else set()
     r = header + 1
     for k, values in enumerate(body):
         if k in starts:
@@ -250,7 +268,7 @@ def _subsidy_sheet(w: Writer, ws, subsidy_rows: list[list]) -> None:
     layout = w.layout(fmts)
     for values in rows:
         values[0] = float(values[0])
-    odd = _irregular(rows, layout.numeric) if rows else set()
+    odd = _irregular(rows, layout.kinds) if rows else set()
     for r, values in enumerate(rows, start=2):
         layout.write(ws, r, values, r - 2 not in odd)
     r = len(rows) + 2
@@ -298,7 +316,7 @@ def _materials_sheet(w: Writer, ws, documents: list[str], rows: list[list]) -> N
     layout = w.layout(["int", "text", "center", "center", "int"] + ["center"] * len(documents))
     for values in rows:
         values[0], values[4] = float(values[0]), float(values[4])
-    odd = _irregular(rows, layout.numeric) if rows else set()
+    odd = _irregular(rows, layout.kinds) if rows else set()
     for r, values in enumerate(rows, start=2):
         layout.write(ws, r, values, r - 2 not in odd)
     ws.data_validation_list(2, first, len(rows) + 1, len(cols) - 1, out["choices"])
