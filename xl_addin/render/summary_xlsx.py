@@ -118,7 +118,7 @@ NUMERIC = {"money", "pct", "int", "total_money"}
 _DATES = (dt.date, dt.datetime)
 
 
-def _kind(fmt: str) -> str:
+def _holds(fmt: str) -> str:
     """What a fast run of cells in this format holds: numbers, dates or text (blanks in each)."""
     return "number" if fmt in NUMERIC else "date" if fmt == "date" else "text"
 
@@ -138,24 +138,24 @@ def _plain_text(v) -> bool:
 PLAIN = {"number": _plain_number, "date": _plain_date, "text": _plain_text}
 
 
-def _irregular(rows: list[list], kinds: list[str]) -> set[int]:
+def _irregular(rows: list[list], holds: list[str]) -> set[int]:
     """The indexes of the rows holding a value a _Layout must write cell by cell, found a
     column at a time with C-level calls (measured at N = 1,000: part 一's rows in 0.9 s
     against 1.5 s checked run by run); only a column that fails is looked at value by value."""
     odd: set[int] = set()
     # one C-level transposition (a comprehension per column costs 4x as much: measured)
-    columns = zip(*rows) if len(set(map(len, rows))) == 1 else ([row[c] for row in rows] for c in range(len(kinds)))
-    for kind, col in zip(kinds, columns):
+    columns = zip(*rows) if len(set(map(len, rows))) == 1 else ([row[c] for row in rows] for c in range(len(holds)))
+    for held, col in zip(holds, columns):
         types = set(map(type, col))
-        if kind == "number" and types <= {float, type(None)}:
+        if held == "number" and types <= {float, type(None)}:
             continue
-        if kind == "date" and types <= {*_DATES, type(None)} and min((v.year for v in col if v), default=1900) >= 1900:
+        if held == "date" and types <= {*_DATES, type(None)} and min((v.year for v in col if v), default=1900) >= 1900:
             continue
-        if kind == "text" and types <= {str, type(None)} and "" not in col:
+        if held == "text" and types <= {str, type(None)} and "" not in col:
             texts = list(filter(None, col))
             if all(map(str.isprintable, texts)) and max(map(len, texts), default=0) <= MAX_CELL_TEXT:
                 continue
-        plain = PLAIN[kind]
+        plain = PLAIN[held]
         odd.update(k for k, v in enumerate(col) if not plain(v))
     return odd
 
@@ -171,14 +171,14 @@ class _Layout:
     def __init__(self, w: Writer, fmts: list[str]):
         self.w, self.fmts = w, fmts
         self.slow = ["text" if name == "date" else name for name in fmts]
-        self.runs: list[tuple[int, int, str, object]] = []      # (first, end, kind, format)
-        self.kinds = [_kind(name) for name in fmts]
+        self.runs: list[tuple[int, int, str, object]] = []      # (first, end, held, format)
+        self.holds = [_holds(name) for name in fmts]
         for c, name in enumerate(fmts):
             if c and name == fmts[c - 1]:
-                first, _, kind, fmt = self.runs[-1]
-                self.runs[-1] = (first, c + 1, kind, fmt)
+                first, _, held, fmt = self.runs[-1]
+                self.runs[-1] = (first, c + 1, held, fmt)
             else:
-                self.runs.append((c, c + 1, _kind(name), w.f[name]))
+                self.runs.append((c, c + 1, _holds(name), w.f[name]))
 
     def write(self, ws, r: int, values: list, checked: bool = False) -> None:
         """checked: every value is known to be of its format's type (see _irregular)."""
@@ -186,9 +186,9 @@ class _Layout:
             for first, end, _, fmt in self.runs:
                 ws.write_row(r, first, values[first:end], fmt)
             return
-        for first, end, kind, fmt in self.runs:
+        for first, end, held, fmt in self.runs:
             run = values[first:end]
-            if all(map(PLAIN[kind], run)):
+            if all(map(PLAIN[held], run)):
                 ws.write_row(r, first, run, fmt)
             else:
                 self.w.row(ws, r, run, self.slow[first:end], first)
@@ -241,7 +241,7 @@ def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str |
     for values in body:
         if values[0] is not None:
             values[0] = float(values[0])
-    odd = _irregular(body, [a if a != "text" else b for a, b in zip(first_row.kinds, next_row.kinds)]) \
+    odd = _irregular(body, [a if a != "text" else b for a, b in zip(first_row.holds, next_row.holds)]) \
         if body else set()
     r = header + 1
     for k, values in enumerate(body):
@@ -268,7 +268,7 @@ def _subsidy_sheet(w: Writer, ws, subsidy_rows: list[list]) -> None:
     layout = w.layout(fmts)
     for values in rows:
         values[0] = float(values[0])
-    odd = _irregular(rows, layout.kinds) if rows else set()
+    odd = _irregular(rows, layout.holds) if rows else set()
     for r, values in enumerate(rows, start=2):
         layout.write(ws, r, values, r - 2 not in odd)
     r = len(rows) + 2
@@ -316,7 +316,7 @@ def _materials_sheet(w: Writer, ws, documents: list[str], rows: list[list]) -> N
     layout = w.layout(["int", "text", "center", "center", "int"] + ["center"] * len(documents))
     for values in rows:
         values[0], values[4] = float(values[0]), float(values[4])
-    odd = _irregular(rows, layout.kinds) if rows else set()
+    odd = _irregular(rows, layout.holds) if rows else set()
     for r, values in enumerate(rows, start=2):
         layout.write(ws, r, values, r - 2 not in odd)
     ws.data_validation_list(2, first, len(rows) + 1, len(cols) - 1, out["choices"])
