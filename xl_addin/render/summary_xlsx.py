@@ -442,8 +442,9 @@ class _Sheet:
     write: Callable[[Writer, object, object], None]        # (writer, worksheet, data)
     make: Callable[[], object] = lambda: None
     rows: int = 0                                          # body rows
-    cut: Callable[[object], object] | None = None          # the data cut after its first body row;
-    data: object = None                                    # set: the sheet can be written apart
+    cut: Callable[[object], object] | None = None          # the data cut after its first body row
+    #                                                        (given: the sheet can be written apart)
+    data: object = None                                    # made already (take() hands it over once)
 
     def take(self) -> object:
         data = self.make() if self.data is None else self.data
