@@ -173,3 +173,16 @@ def test_dates_go_in_runs_and_odd_cells_of_a_date_column_one_by_one(tmp_path, ci
         assert sum(isinstance(c.value, dt.datetime) and c.number_format == "yyyy-mm-dd" for c in cells) == len(cells) - 1
         assert "2023年底" in [c.value for c in cells]
         assert "1850-01-01" in [r[col[left]].value for r in body]
+
+
+def test_a_split_whose_styles_disagree_is_written_whole_with_every_row(tmp_path, city_report, monkeypatch):
+    """When the pieces' styles disagree the summary is written again as one workbook, from the
+    report: the rows the split dropped after writing a piece are all there."""
+    pytest.importorskip("rvgsrust_xlsxwriter")
+    from xl_addin.render import summary_xlsx, xlsx_engine
+
+    monkeypatch.setattr(summary_xlsx, "APART_FROM", 1)
+    monkeypatch.setattr(xlsx_engine, "styles_extend", lambda book, part_of: False)
+    whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
+    again = write_summary(city_report, tmp_path / "again.xlsx", engine="rust", split=True)
+    assert _describe(again) == _describe(whole)

@@ -149,7 +149,7 @@ def _irregular(rows: list[list], holds: list[str]) -> set[int]:
         types = set(map(type, col))
         if held == "number" and types <= {float, type(None)}:
             continue
-        if held == "date" and types <= {*_DATES, type(None)} and min((v.year for v in col if v), default=1900) >= 1900:
+        if held == "date" and all(map(_plain_date, col)):
             continue
         if held == "text" and types <= {str, type(None)} and "" not in col:
             texts = list(filter(None, col))
@@ -407,7 +407,7 @@ class _Summary:
     caption: str
     province: bool
     out_dir: Path
-    parts: list          # (spec, sheets.Part) in sheet order
+    shown: list          # the table specs whose parts the summary shows, in sheet order
 
 
 def write_summary(report: Report, path: str | Path, clusters: ClusterList | None = None,
@@ -415,19 +415,19 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
                   engine: str | None = None, split: bool | None = None) -> Path:
     """The summary workbook: each table's official part, then 补助测算, 问题清单 and 报送情况,
     and the run's own result (REPORT.json, compressed) on a hidden sheet. split: write the
-    first part and the other sheets as two workbooks at once, then join them (None: when the
-    first part is large; see _write_split)."""
+    large sheets as workbooks of their own at once, then join them (None: when the first
+    part is large; see _write_split)."""
     from xl_addin.render.xlsx_engine import engine_name
 
     path = Path(path)
     province = len(cities_of(report)) > 1
     who = "河北省" if province else f"{report.city}市" if report.city else ""
     caption = f"填报单位：{who}工业和信息化局" if who and not province else "汇总范围：各设区市（含定州、辛集）"
-    parts = [(spec, sheets.part(spec, report.enterprises[spec.id], province)) for spec in sheets.shown(report)]
-    summary = _Summary(report, clusters or default_clusters(), title, caption, province, path.parent, parts)
+    shown = sheets.shown(report)
+    summary = _Summary(report, clusters or default_clusters(), title, caption, province, path.parent, shown)
     engine = engine or engine_name()
     if split is None:
-        split = bool(parts) and len(parts[0][1].rows) >= SPLIT_FROM and parts[0][1].has_total
+        split = bool(shown) and _body_rows(report, shown[0]) >= SPLIT_FROM and not shown[0].summary.no_total
     with atomic_path(path) as tmp, collector_paused():
         if not (split and engine == "rust" and _write_split(summary, tmp)):
             _write(summary, tmp, engine)
@@ -457,14 +457,20 @@ def _cut(part: "sheets.Part", upto: int) -> "sheets.Part":
                        [x for x in part.spans if x[1] < upto], part.total, part.merged, part.has_total)
 
 
+def _body_rows(report: Report, spec) -> int:
+    return sum(len(e.rows) for e in report.enterprises[spec.id])
+
+
 def _sheets(s: _Summary) -> list[_Sheet]:
     """The summary's sheets in order: each table's part, 补助测算, 材料核对, 条件核对, 问题清单,
-    报送情况 and the hidden REPORT.json."""
+    报送情况 and the hidden REPORT.json. Each sheet's rows are made from the report when it
+    is written (again, if a split has to be written whole)."""
     report = s.report
     out = [_Sheet(spec.summary.sheet, lambda w, ws, part: _part(w, ws, s.title, s.caption, part, report.city),
-                  functools.partial(lambda n: s.parts[n][1], n), len(part.body), lambda part: _cut(part, 1))
-           for n, (spec, part) in enumerate(s.parts)]
-    subsidised = [spec for spec, _ in s.parts if spec.enterprise.get("subsidy")]
+                  functools.partial(sheets.part, spec, report.enterprises[spec.id], s.province),
+                  _body_rows(report, spec), lambda part: _cut(part, 1))
+           for spec in s.shown]
+    subsidised = [spec for spec in s.shown if spec.enterprise.get("subsidy")]
     if subsidised:
         out.append(_Sheet(SUBSIDY_SHEET, _subsidy_sheet, lambda: sheets.subsidy_rows(report),
                           sum(len(report.enterprises[spec.id]) for spec in subsidised), lambda rows: rows[:1] + rows[-1:]))
@@ -536,12 +542,9 @@ def _write_split(s: _Summary, path: Path) -> bool:
 
             done = []
             for k in apart:
-                full = plan[k].make()
-                plan[k].data = full
+                plan[k].data = full = plan[k].take()
                 done.append(pool.submit(into_summary, _write(s, files[k], "rust", plan, only=k, register=True), k))
                 plan[k].data = plan[k].cut(full)      # the whole rows are dropped: the last workbook needs one
-                if k < len(s.parts):
-                    s.parts[k] = (s.parts[k][0], plan[k].data)
                 del full
             _write(s, rest, "rust", plan, register=True)
             for job in done:
