@@ -6,7 +6,7 @@ import csv
 import io
 from pathlib import Path
 
-from xl_addin.read.grid import MAX_FILE_BYTES, ReadError, SheetGrid, WorkbookData
+from xl_addin.read.grid import MAX_FILE_BYTES, ReadError, SheetGrid, WorkbookData, decode_text
 
 
 def read_csv(path: str | Path) -> WorkbookData:
@@ -17,13 +17,8 @@ def read_csv(path: str | Path) -> WorkbookData:
         raise ReadError("file_unreadable", f"打不开文件（{exc.strerror or exc}）") from exc
     if len(data) > MAX_FILE_BYTES:
         raise ReadError("file_too_large", f"{len(data) / 1024 / 1024:.0f} MB")
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = decode_text(data)
+    if text is None:
         raise ReadError("file_unreadable", "CSV 文件的编码无法识别（应为 UTF-8 或 GBK）")
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;")

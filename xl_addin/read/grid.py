@@ -49,6 +49,17 @@ class WorkbookData:
     has_macros: bool = False
 
 
+def decode_text(data: bytes) -> str | None:
+    """Text as Chinese offices save it: UTF-8 (with or without BOM), else GBK/GB18030; None
+    when it is neither."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def _describe_other(head: bytes) -> str:
     text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
     if not text:
@@ -59,13 +70,8 @@ def _describe_other(head: bytes) -> str:
         return "文件实际是 XML 文本（可能是“XML 电子表格 2003”格式），不是 Excel 工作簿"
     if text.startswith(b"%pdf"):
         return "文件实际是 PDF"
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            sample = head.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    sample = decode_text(head)
+    if sample is None:
         return "文件不是 Excel 工作簿（无法识别的格式）"
     if "," in sample or "\t" in sample:
         return "文件实际是 CSV/文本表格，只是扩展名是 Excel 的"
