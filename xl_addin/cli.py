@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 import click
 
@@ -63,7 +63,14 @@ def _prepare(inputs, rules_path, tables=()):
     specs = _specs(tables).bind(rules)          # the workers read with the round's choices
     paths = expand_inputs(list(inputs))
     ready = paths and all(Path(p).exists() for p in paths)
-    return rules, specs, paths, start(paths, default_clusters(), specs) if ready else None
+    return _Prepared(rules, specs, paths, start(paths, default_clusters(), specs) if ready else None)
+
+
+class _Prepared(NamedTuple):
+    rules: object
+    specs: object
+    paths: list[str]
+    started: object       # machinery.Started, or None (no files, or a missing one: _run says which)
 
 
 def _run(inputs, rules_path, city=None, tables=(), ledger_path=None, prepared=None):
@@ -86,8 +93,8 @@ def _tables_or_forms(inputs, rules_path, tables=()):
     """(prepared table run, None), or (None, the cluster forms) when the inputs are forms."""
     prepared = _prepare(inputs, rules_path, tables)
     forms = _cluster_forms(inputs)
-    if forms and prepared[3] is not None:
-        prepared[3].cancel()
+    if forms and prepared.started is not None:
+        prepared.started.cancel()
     return (None, forms) if forms else (prepared, None)
 
 

@@ -148,26 +148,30 @@ def frame_columns(spec: TableSpec, located: list[Located], clusters: ClusterList
     return cols
 
 
-def _read(parse, values: list, present: list, repeats: bool = False) -> list:
-    """Each present value parsed. repeats: the field's values repeat (a county, a cluster, a
-    category: a block's cells are carried down its rows), so each distinct one is parsed once."""
+def _read(parse, values: list, present: list) -> list:
     out = []
-    seen: dict = {}
     for v, raw in zip(values, present):
         if raw is None:
             out.append(None)
-            continue
-        got = seen.get(v, _UNSEEN) if repeats and type(v) is str else _UNSEEN
-        if got is _UNSEEN:
+        else:
             got = parse(v)
-            got = UNREADABLE if got is None else got
-            if repeats and type(v) is str:
-                seen[v] = got
-        out.append(got)
+            out.append(UNREADABLE if got is None else got)
     return out
 
 
-_UNSEEN = object()
+def _once(parse):
+    """`parse`, each distinct text (with the same other arguments) parsed once: a county, a
+    cluster or a category repeats down an enterprise's rows."""
+    seen: dict = {}
+
+    def parsed(v, *more):
+        if type(v) is not str:
+            return parse(v, *more)
+        k = (v, *more)
+        if k not in seen:
+            seen[k] = parse(v, *more)
+        return seen[k]
+    return parsed
 
 
 def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterList, pct: list | None) -> list:
@@ -185,13 +189,13 @@ def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterL
     if t == "date":
         return _read(nz.date, values, raw)
     if t == "enum":
-        return _read(lambda v: nz.choice(v, f.options, f.match), values, raw, repeats=True)
+        return _read(_once(lambda v: nz.choice(v, f.options, f.match)), values, raw)
     if t == "county":
-        return _read(clusters.match_county, values, raw, repeats=True)
+        return _read(_once(clusters.match_county), values, raw)
     if t == "industry":
-        return _read(clusters.match_industry, values, raw, repeats=True)
+        return _read(_once(clusters.match_industry), values, raw)
     if t == "city":
-        out = _read(clusters.match_city, values, raw, repeats=True)
+        out = _read(_once(clusters.match_city), values, raw)
         if f.default_from:
             county_city = clusters.county_city
             out = [v if r is not None else county_city.get(c) if isinstance(c, str) else None
@@ -200,14 +204,7 @@ def _read_field(spec: TableSpec, f, values: list, cols: dict, clusters: ClusterL
     if t == "cluster":
         county_field = spec.first_of("county")
         counties = cols[county_field] if county_field else [None] * len(raw)
-        seen: dict = {}          # (text, county) -> match: a block's cluster repeats down its rows
-
-        def match(v, c):
-            if type(v) is not str:
-                return clusters.match_cluster(v, c if isinstance(c, str) else None)
-            if (v, c) not in seen:
-                seen[v, c] = clusters.match_cluster(v, c if isinstance(c, str) else None)
-            return seen[v, c]
+        match = _once(lambda v, c: clusters.match_cluster(v, c if isinstance(c, str) else None))
         matched = [None if r is None else match(v, c) for v, r, c in zip(values, raw, counties)]
         cols[f"{f.id}_county"] = [m.county if m else None for m in matched]
         return [None if r is None else m.name if m else UNREADABLE for m, r in zip(matched, raw)]
