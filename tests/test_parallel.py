@@ -103,3 +103,15 @@ def test_workers_started_for_other_inputs_are_not_used(tmp_path, monkeypatch):
     report = run(paths, started=started)
     assert [i.path for i in report.inputs] == paths
     assert report.to_json() == run(paths).to_json()
+
+
+def test_workers_start_before_pandas_is_imported():
+    """The CLI hands files to the workers from the machinery before it imports the pipeline, so
+    the reading overlaps pandas' and pandera's import (0.8 s); importing the machinery (and the
+    consolidate package with it) must not load them."""
+    code = ("import sys, xl_addin.consolidate.machinery, xl_addin.consolidate;"
+            "print(sorted(m for m in ('pandas', 'pandera', 'numpy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    from xl_addin import consolidate
+    assert consolidate.run is run                      # the package still offers the entry point
