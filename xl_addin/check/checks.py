@@ -49,6 +49,12 @@ def _series(df: pd.DataFrame, values) -> pd.Series:
     return pd.Series(values, index=df.index, dtype=bool)
 
 
+def _lists(df: pd.DataFrame, *columns: str) -> list[list]:
+    """The columns as lists: a comprehension over a list is about twice as fast as over a
+    Series (measured on 60,000 rows)."""
+    return [df[c].tolist() for c in columns]
+
+
 def _pair_context(spec, args):
     other = args["other"]
 
@@ -65,7 +71,7 @@ def value_only_for(df, ctx, spec, args):
     allowed = set(ctx.rules.get(args["allowed"]))
     f = args["_field"]
     return _series(df, [v != args["value"] or not isinstance(o, str) or o in allowed
-                        for v, o in zip(df[f], df[args["other"]])])
+                        for v, o in zip(*_lists(df, f, args["other"]))])
 
 
 @row_check("not_less_than", _pair_context)
@@ -101,7 +107,7 @@ def _cluster_county_context(spec, args):
 def cluster_in_county(df, ctx, spec, args):
     f, county = args["_field"], args["county"]
     return _series(df, [not isinstance(cl, str) or raw is None or c == home
-                        for cl, raw, c, home in zip(df[f], df[f"{county}_raw"], df[county], df[f"{f}_county"])])
+                        for cl, raw, c, home in zip(*_lists(df, f, f"{county}_raw", county, f"{f}_county"))])
 
 
 def _county_city_context(spec, args):
@@ -119,7 +125,7 @@ def county_in_city(df, ctx, spec, args):
     f, county = args["_field"], args["county"]
     home = ctx.clusters.county_city
     return _series(df, [not isinstance(city, str) or raw is None or home.get(c) == city
-                        for city, raw, c in zip(df[f], df[f"{f}_raw"], df[county])])
+                        for city, raw, c in zip(*_lists(df, f, f"{f}_raw", county))])
 
 
 def _limit_context(spec, args):
@@ -129,21 +135,21 @@ def _limit_context(spec, args):
 @row_check("at_most", _limit_context)
 def at_most(df, ctx, spec, args):
     limit = float(ctx.rules.get(args["limit"]))
-    return _series(df, [not (_is(v, float) and v > limit) for v in df[args["_field"]]])
+    return _series(df, [not (_is(v, float) and v > limit) for v in df[args["_field"]].tolist()])
 
 
 @row_check("date_after", lambda spec, args: lambda row, ctx: {"limit": fmt(ctx.rules.get(args["limit"])),
                                                                "value": fmt(row[args["_field"]])})
 def date_after(df, ctx, spec, args):
     limit = ctx.rules.get(args["limit"])
-    return _series(df, [not hasattr(d, "year") or d > limit for d in df[args["_field"]]])
+    return _series(df, [not hasattr(d, "year") or d > limit for d in df[args["_field"]].tolist()])
 
 
 @row_check("not_before", lambda spec, args: lambda row, ctx: {
     "other": spec.header(args["other"]), "other_value": fmt(row[args["other"]]), "value": fmt(row[args["_field"]])})
 def not_before(df, ctx, spec, args):
     f, o = args["_field"], args["other"]
-    return _series(df, [not (hasattr(a, "year") and hasattr(b, "year")) or a >= b for a, b in zip(df[f], df[o])])
+    return _series(df, [not (hasattr(a, "year") and hasattr(b, "year")) or a >= b for a, b in zip(*_lists(df, f, o))])
 
 
 @row_check("date_within", lambda spec, args: lambda row, ctx: {
@@ -152,7 +158,7 @@ def not_before(df, ctx, spec, args):
 def date_within(df, ctx, spec, args):
     window = ctx.rules.get(args["window"])
     start, end = window["start"], window["end"]
-    return _series(df, [not hasattr(d, "year") or start <= d <= end for d in df[args["_field"]]])
+    return _series(df, [not hasattr(d, "year") or start <= d <= end for d in df[args["_field"]].tolist()])
 
 
 @functools.lru_cache(maxsize=8)
@@ -214,13 +220,13 @@ def _applies(df, args) -> list[bool]:
     """Rows a check applies to: all, or those whose `only` field holds `value`."""
     if "only" not in args:
         return [True] * len(df)
-    return [v == args["value"] for v in df[args["only"]]]
+    return [v == args["value"] for v in df[args["only"]].tolist()]
 
 
 @row_check("required_when")
 def required_when(df, ctx, spec, args):
     """The field is required on rows whose `other` field holds `value` (the special condition of a recognition row)."""
-    return _series(df, [o != args["value"] or raw is not None for o, raw in zip(df[args["other"]], df[f"{args['_field']}_raw"])])
+    return _series(df, [o != args["value"] or raw is not None for o, raw in zip(*_lists(df, args["other"], f"{args['_field']}_raw"))])
 
 
 def _industry_context(spec, args):
@@ -236,7 +242,7 @@ def industry_of_cluster(df, ctx, spec, args):
     """When the cluster is given, the industry is the cluster's own (the list's 行业 column)."""
     industry_of = {c.name: c.industry for c in ctx.clusters.clusters}
     return _series(df, [not (isinstance(i, str) and isinstance(c, str)) or industry_of.get(c) == i
-                        for i, c in zip(df[args["_field"]], df[args["cluster"]])])
+                        for i, c in zip(*_lists(df, args["_field"], args["cluster"]))])
 
 
 def _ratio_limit(ctx, args, industry) -> tuple[float, str]:

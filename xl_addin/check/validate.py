@@ -130,7 +130,9 @@ def row_failures(df: pd.DataFrame, spec: TableSpec, ctx: Ctx) -> list[tuple[Rule
     failures: list[tuple[Rule, object]] = []
     for severity in (ERROR, WARNING):
         try:
-            schema(spec, df, ctx, severity).validate(df, lazy=True)
+            # inplace: no copy of the frame first (0.2 s at N = 1,000); the schema coerces
+            # nothing, so validating leaves the frame as it was
+            schema(spec, df, ctx, severity).validate(df, lazy=True, inplace=True)
         except pa.errors.SchemaErrors as exc:
             for error in exc.schema_errors:
                 rule = getattr(error.check, "rule", None)
