@@ -70,6 +70,20 @@ def test_zip_bomb_is_rejected_fast_and_small(tmp_path):
     assert seconds < 5 and mb < 500 and code == 2
 
 
+def test_a_bomb_in_a_part_no_reader_opens_is_inert(tmp_path):
+    """The guard streams only the parts a reader decompresses (workbook, relationships,
+    strings, styles, sheets): 300 MB of zeros in docProps/ are never inflated, and the
+    county's table is read as usual, in the time and memory of an ordinary file."""
+    path = good(tmp_path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z, \
+            z.open("docProps/custom.xml", "w", force_zip64=True) as fh:
+        for _ in range(300):
+            fh.write(b"\0" * (1 << 20))
+    seconds, mb, code, data = measured_validate(tmp_path, path)
+    assert [(i["status"], i["rows_accepted"]) for i in data["inputs"]] == [("ok", 1)]
+    assert seconds < 10 and mb < 300
+
+
 def test_sheet_with_a_million_value_rows_is_refused_in_bounded_time(tmp_path):
     seconds, mb, code, data = measured_validate(tmp_path, million_rows(tmp_path / "million.xlsx"))
     assert [(i["status"], i["reason"]) for i in data["inputs"]] == [("rejected", "file_too_large")]
