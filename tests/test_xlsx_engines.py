@@ -186,3 +186,44 @@ def test_a_split_whose_styles_disagree_is_written_whole_with_every_row(tmp_path,
     whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
     again = write_summary(city_report, tmp_path / "again.xlsx", engine="rust", split=True)
     assert _describe(again) == _describe(whole)
+
+
+def _helped_summary(tmp_path, city_report, monkeypatch, name):
+    """The summary written in pieces with a helper process for the largest part, its rows sent
+    in blocks of 7 (so blocks end inside enterprises); (file, the helpers started)."""
+    pytest.importorskip("rvgsrust_xlsxwriter")
+    from xl_addin.render import summary_xlsx, writer_process
+
+    monkeypatch.setattr(summary_xlsx, "APART_FROM", 1)
+    monkeypatch.setattr(summary_xlsx, "HELP_FROM", 1)
+    monkeypatch.setattr(writer_process, "BLOCK", 7)
+    started = []
+    start = writer_process.start
+    monkeypatch.setattr(writer_process, "start", lambda: started.append(start()) or started[-1])
+    return write_summary(city_report, tmp_path / name, engine="rust", split=True), started
+
+
+def test_a_helper_process_writes_the_largest_part_of_the_same_summary(tmp_path, city_report, monkeypatch):
+    """The largest part is written by a second process (see writer_process), a block of rows at
+    a time: the summary is the one written whole, and the helper has ended."""
+    whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
+    helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
+    assert len(started) == 1 and started[0] is not None
+    assert [status for status, _ in started[0].replies] == ["done"]
+    assert started[0].process.poll() == 0
+    a, b = _describe(whole), _describe(helped)
+    for sheet in a:
+        assert a[sheet] == b[sheet], sheet
+    assert len(b["汇总表（一）"]["merged"]) > 10
+
+
+def test_a_helper_that_fails_leaves_the_part_to_this_process(tmp_path, city_report, monkeypatch):
+    """A helper that cannot run (here: it starts a module that does not exist) costs the part
+    nothing: this process writes it, and the summary is the same."""
+    from xl_addin.render import writer_process
+
+    monkeypatch.setattr(writer_process.Helper, "module", "xl_addin.no_such_module")
+    whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
+    helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
+    assert [status for status, _ in started[0].replies] == ["failed"]
+    assert _describe(helped) == _describe(whole)

@@ -3,17 +3,18 @@
 (never as a formula); amounts are numbers, totals are values."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import os
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from xl_addin.render import sheets
-from xl_addin.consolidate.pipeline import cities_of, missing_counties
+from xl_addin.render import sheets, writer_process
 from xl_addin.consolidate.machinery import collector_paused
 from xl_addin.model import Report
 from xl_addin.declare.reference import ClusterList, default_clusters
@@ -224,36 +225,63 @@ def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str |
     """Written top to bottom, a row at a time (the sheet streams to disk: a province's
     80,000 rows never sit in memory as cells); the enterprise cells (the leading columns)
     are merged over their rows, and the cells under them are bordered blanks."""
-    spec, ncols, nblock = p.spec, len(p.columns), p.merged
-    header = w.heading(ws, sheets.sheet_title(spec, title, city), sheets.part_title(spec, city), caption, ncols,
-                       spec.unit)
-    ws.set_row(header, 33)     # 44 pixels (see RustSheet.set_row)
-    for c, name in enumerate(p.columns):
-        w.cell(ws, header, c, name, "head")
-    kinds = [spec.field(f) for f in p.fields]
-    block_fmts = ["int"] + ["text" if f.id == spec.key else "center" for f in kinds[:nblock - 1]]
-    item_fmts = ["money" if f.type in ("amount", "percent") else "int" if f.type == "integer"
-                 else "date" if f.type == "date" else "text" for f in kinds[nblock - 1:]]
-    first_row, next_row = w.layout(block_fmts + item_fmts), w.layout(["text"] * nblock + item_fmts)
-    starts = {a for a, _, c in p.spans if c == 0}
-    ends = {a: b for a, b, c in p.spans if c == 0}
-    body, total = p.body, (p.rows[-1] if p.has_total else None)
+    sheet = PartSheet(w, ws, title, caption, p, city)
+    sheet.rows(p.body, p.spans)
+    sheet.end(p.rows[-1] if p.has_total else None, _widths(p))
+
+
+def numbered(body: list[list]) -> None:
+    """The row numbers as the cells hold them (floats: a run of numbers goes to the writer in
+    one call); the column widths are measured on them too."""
     for values in body:
         if values[0] is not None:
             values[0] = float(values[0])
-    odd = _irregular(body, [a if a != "text" else b for a, b in zip(first_row.holds, next_row.holds)]) \
-        if body else set()
-    r = header + 1
-    for k, values in enumerate(body):
-        if k in starts:
-            for c, fmt in enumerate(block_fmts):
-                ws.merge_cells(r + k, c, r + ends[k], c, w.f[fmt])
-        (first_row if values[0] is not None else next_row).write(ws, r + k, values, k not in odd)
-    r += len(body)
-    if total is not None:
-        w.row(ws, r, [total[0]] + [None if v is None else float(v) for v in total[1:]],
-              ["total"] + ["total_money" if f == spec.amount else "total" for f in p.fields])
-    w.page(ws, header, ncols, _widths(p))
+
+
+class PartSheet:
+    """A part's sheet written in blocks of body rows (all at once here, or a block at a time
+    by a helper process; see writer_process): the heading and header first, then the rows,
+    then the 合计 row and the page set-up."""
+
+    def __init__(self, w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str | None = None):
+        """p: the part (its rows are not read here)."""
+        self.w, self.ws, self.spec, self.ncols, nblock = w, ws, p.spec, len(p.columns), p.merged
+        self.fields = p.fields
+        spec = p.spec
+        self.header = w.heading(ws, sheets.sheet_title(spec, title, city), sheets.part_title(spec, city), caption,
+                                self.ncols, spec.unit)
+        ws.set_row(self.header, 33)     # 44 pixels (see RustSheet.set_row)
+        for c, name in enumerate(p.columns):
+            w.cell(ws, self.header, c, name, "head")
+        kinds = [spec.field(f) for f in p.fields]
+        self.block_fmts = ["int"] + ["text" if f.id == spec.key else "center" for f in kinds[:nblock - 1]]
+        item_fmts = ["money" if f.type in ("amount", "percent") else "int" if f.type == "integer"
+                     else "date" if f.type == "date" else "text" for f in kinds[nblock - 1:]]
+        self.first_row = w.layout(self.block_fmts + item_fmts)
+        self.next_row = w.layout(["text"] * nblock + item_fmts)
+        self.next = self.header + 1          # the sheet row of the next body row
+
+    def rows(self, body: list[list], spans: list[tuple[int, int, int]]) -> None:
+        """The next body rows; spans: (first, last, column) merged down, counted from the
+        block's first row (a span may end in a later block)."""
+        w, ws, first_row, next_row = self.w, self.ws, self.first_row, self.next_row
+        ends = {a: b for a, b, c in spans if c == 0}
+        numbered(body)
+        odd = _irregular(body, [a if a != "text" else b for a, b in zip(first_row.holds, next_row.holds)]) \
+            if body else set()
+        r = self.next
+        for k, values in enumerate(body):
+            if k in ends:
+                for c, fmt in enumerate(self.block_fmts):
+                    ws.merge_cells(r + k, c, r + ends[k], c, w.f[fmt])
+            (first_row if values[0] is not None else next_row).write(ws, r + k, values, k not in odd)
+        self.next += len(body)
+
+    def end(self, total: list | None, widths: list[float]) -> None:
+        if total is not None:
+            self.w.row(self.ws, self.next, [total[0]] + [None if v is None else float(v) for v in total[1:]],
+                       ["total"] + ["total_money" if f == self.spec.amount else "total" for f in self.fields])
+        self.w.page(self.ws, self.header, self.ncols, widths)
 
 
 def _subsidy_sheet(w: Writer, ws, subsidy_rows: list[list]) -> None:
@@ -371,6 +399,8 @@ def inputs_sheet(w: Writer, ws, report: Report, clusters: ClusterList | None, mi
         w.page(ws, 1, len(cols), out["widths"])
         return
     r += 2
+    from xl_addin.consolidate.pipeline import cities_of, missing_counties   # (loads pandas: not at import)
+
     cities = cities_of(report)
     if len(cities) > 1:  # province level: which cities sent nothing
         missing = [c for c in clusters.cities if c not in cities]
@@ -397,6 +427,7 @@ REPORT_CHUNK = 30000             # characters per cell (Excel's limit is 32,767)
 
 SPLIT_FROM = 20_000      # rows of the first part from which the summary is written as several workbooks at once
 APART_FROM = 2_000       # body rows from which a sheet of a split summary is a workbook of its own
+HELP_FROM = 20_000       # body rows from which a part of a split summary is written by a helper process
 
 
 @dataclass
@@ -418,6 +449,8 @@ def write_summary(report: Report, path: str | Path, clusters: ClusterList | None
     large sheets as workbooks of their own at once, then join them (None: when the first
     part is large; see _write_split)."""
     from xl_addin.render.xlsx_engine import engine_name
+
+    from xl_addin.consolidate.pipeline import cities_of
 
     path = Path(path)
     province = len(cities_of(report)) > 1
@@ -492,11 +525,7 @@ def _write(s: _Summary, path: Path, engine: str, plan: list[_Sheet] | None = Non
            register: bool = False):
     """The summary workbook, or (only) its sheet k alone, returned unclosed. register: the
     workbook numbers its styles as every workbook of a split does (Writer.register)."""
-    from xl_addin.render.xlsx_engine import open_workbook
-
-    wb = open_workbook(path, engine)
-    wb.set_properties({"title": s.title, "author": "xl_addin", "created": _created()})
-    w = Writer(wb)
+    wb, w = open_book(path, engine, s.title)
     for k, sheet in enumerate(plan or _sheets(s)):
         if only is not None and k != only:
             continue
@@ -508,6 +537,25 @@ def _write(s: _Summary, path: Path, engine: str, plan: list[_Sheet] | None = Non
         return wb
     wb.close()
     return None
+
+
+def open_book(path: str | Path, engine: str, title: str | None = None):
+    """(workbook, its Writer): a new summary workbook with the writer's formats."""
+    from xl_addin.render.xlsx_engine import open_workbook
+
+    wb = open_workbook(path, engine)
+    wb.set_properties({"title": title, "author": "xl_addin", "created": _created()})
+    return wb, Writer(wb)
+
+
+def _helped(s: _Summary, plan: list[_Sheet], apart: list[int]) -> list[int]:
+    """The sheets a helper process writes (see writer_process): the largest part, if it has
+    HELP_FROM rows. Measured at N = 1,000 (many small enterprises): the write in 5.1 s against
+    6.0, at the same peak memory; giving the helper 补助测算 as well saved little more and cost
+    45 MB of peak memory (its rows wait in this process while the helper writes the part)."""
+    parts = [k for k in apart if k < len(s.shown)]
+    largest = max(parts, key=lambda k: plan[k].rows, default=None)
+    return [largest] if largest is not None and plan[largest].rows >= HELP_FROM else []
 
 
 def _write_split(s: _Summary, path: Path) -> bool:
@@ -533,17 +581,38 @@ def _write_split(s: _Summary, path: Path) -> bool:
     files = {k: path.with_name(f"{path.name}.{k}") for k in apart}
     rest = path.with_name(path.name + ".rest")
     sheet_part = "xl/worksheets/sheet{}.xml".format
+    helped = _helped(s, plan, apart)
+    helper = writer_process.start() if helped else None
+    if helper is None:
+        helped = []
     try:
-        with new_package(path) as out, ThreadPoolExecutor(1) as pool:
-            def into_summary(book, k: int) -> None:
-                merges = book.close(add_merges_now=False)
-                with zipfile.ZipFile(files[k]) as src:
+        with new_package(path) as out, ThreadPoolExecutor(len(helped) + 1) as pool:
+            lock = threading.Lock()         # one part at a time into the summary's zip
+
+            def copy(k: int, merges: dict) -> None:
+                with zipfile.ZipFile(files[k]) as src, lock:
                     copy_part(src, sheet_part(1), out, merges.get(sheet_part(1)), as_name=sheet_part(k + 1))
 
+            def helped_into_summary(k: int, job: int) -> None:
+                try:
+                    merges = helper.result(job)
+                except RuntimeError:        # the helper failed: this process writes the sheet after all
+                    again = [dataclasses.replace(plan[k], data=None)]       # (its rows made anew)
+                    merges = _write(s, files[k], "rust", again, only=0, register=True).close(add_merges_now=False)
+                copy(k, merges)
+
             done = []
-            for k in apart:
+            for k in helped + [k for k in apart if k not in helped]:      # the helper's first
                 plan[k].data = full = plan[k].take()
-                done.append(pool.submit(into_summary, _write(s, files[k], "rust", plan, only=k, register=True), k))
+                if k in helped:
+                    numbered(full.body)
+                    job = helper.write_part(files[k], s.title, s.caption, full, s.report.city, _widths(full))
+                    done.append(pool.submit(helped_into_summary, k, job))
+                    if k == helped[-1]:
+                        helper.finish()
+                else:
+                    book = _write(s, files[k], "rust", plan, only=k, register=True)
+                    done.append(pool.submit(lambda book, k: copy(k, book.close(add_merges_now=False)), book, k))
                 plan[k].data = plan[k].cut(full)      # the whole rows are dropped: the last workbook needs one
                 del full
             _write(s, rest, "rust", plan, register=True)
@@ -558,6 +627,8 @@ def _write_split(s: _Summary, path: Path) -> bool:
                         copy_part(src, info.filename, out)
         return True
     finally:
+        if helper is not None:
+            helper.stop()
         for f in (rest, *files.values()):
             f.unlink(missing_ok=True)
 

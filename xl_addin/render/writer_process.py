@@ -1,0 +1,162 @@
+"""A helper process that writes the largest part of a split summary (see summary_xlsx._write_split)
+while the calling process writes the other sheets.
+
+Writing a sheet is Python work that holds the interpreter's lock, so a thread cannot share
+it; a second process can. The helper is a new interpreter that imports only the writer (no
+pandas: about 20 MB); a forked one would keep the caller's whole heap alive, and every page
+the caller then touched would be held twice (measured: 380 MB at N = 1,000 against 260). The
+part's rows go to it in blocks, pickled by a feeder thread, so neither process holds them
+twice; it writes a workbook of that one sheet, closes it, returns the merged ranges and ends,
+and the caller copies the sheet into the summary as it does the workbooks it wrote itself.
+Any failure comes back as a message or as the helper's end: the caller then writes the sheet
+itself."""
+from __future__ import annotations
+
+import gc
+import os
+import pickle
+import sys
+import threading
+
+BLOCK = 2_000           # body rows per message: a few MB pickled, so the queue holds little
+
+
+class Helper:
+    """One helper process: messages go to its stdin and its result comes back on its stdout,
+    pickled (both ends are this program). A plain child process, not multiprocessing's: that
+    would also start a resource-tracker process, whose memory counts against the run's."""
+
+    module = __name__          # what the helper runs (python -m)
+
+    def __init__(self):
+        import queue
+        import subprocess
+
+        self.process = subprocess.Popen([sys.executable, "-m", self.module], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.outbox: queue.SimpleQueue = queue.SimpleQueue()
+        self.jobs = 0                            # workbooks asked for; one reply each, in order
+        self.finished = False                    # no more jobs will come
+        self.replies: list = []
+        self.lock = threading.Lock()
+        # the feeder pickles and sends while the caller goes on (a pipe write waits for the reader)
+        self.feeder = threading.Thread(target=self._feed, daemon=True)
+        self.feeder.start()
+
+    def _feed(self) -> None:
+        try:
+            while (message := self.outbox.get()) is not None:
+                pickle.dump(message, self.process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
+            self.process.stdin.close()
+        except OSError:          # the helper died: result() says so
+            pass
+
+    def finish(self) -> None:
+        """No more jobs: the helper ends after the last."""
+        self.finished = True
+        self.outbox.put(None)
+
+    def _job(self) -> int:
+        self.jobs += 1
+        return self.jobs - 1
+
+    def write_part(self, path: str, title: str, caption: str, part, city: str | None, widths: list[float]) -> int:
+        """Queue the part `part` (a sheets.Part) to be written as the only sheet of the workbook
+        `path`, in blocks of rows; the job's number (see result)."""
+        from xl_addin.render import sheets
+
+        head = sheets.Part(part.spec, part.columns, part.fields, [], [], part.total, part.merged, part.has_total)
+        self.outbox.put(("open", str(path), part.spec.summary.sheet, title, caption, head, city))
+        body, spans = part.body, [x for x in part.spans if x[2] == 0]
+        at = 0
+        for first in range(0, len(body), BLOCK):
+            last = first + BLOCK
+            block_spans = []
+            while at < len(spans) and spans[at][0] < last:
+                a, b, c = spans[at]
+                block_spans.append((a - first, b - first, c))
+                at += 1
+            self.outbox.put(("rows", body[first:last], block_spans))
+        self.outbox.put(("end", part.rows[-1] if part.has_total else None, widths))
+        return self._job()
+
+    def result(self, job: int) -> dict:
+        """Job `job`'s workbook's merged ranges (part -> ranges), as RustWorkbook.close returns
+        them, once written; RuntimeError if the helper failed at it or died. The helper is
+        stopped after the last reply (its memory counts until it exits)."""
+        with self.lock:
+            while len(self.replies) <= job:
+                try:
+                    self.replies.append(pickle.load(self.process.stdout))
+                except (EOFError, OSError, pickle.UnpicklingError):
+                    self.replies.append(("failed", "the helper process ended without a result"))
+            if self.finished and len(self.replies) == self.jobs:
+                self.stop()
+        status, value = self.replies[job]
+        if status != "done":
+            raise RuntimeError(value)
+        return value
+
+    def stop(self) -> None:
+        """End the helper now (its memory counts until it exits)."""
+        if self.process.poll() is None:
+            self.outbox.put(None)
+            try:
+                self.process.wait(timeout=5)
+            except Exception:
+                self.process.kill()
+        self.process.stdout.close()
+
+
+def start() -> Helper | None:
+    """A started helper, or None where none can start (the caller writes everything itself)."""
+    try:
+        return Helper()
+    except Exception:          # no processes here (a sandbox, an embedded interpreter): write in-process
+        return None
+
+
+def _serve(inbox, outbox) -> None:
+    """The helper's loop: open, rows…, end; a reply after end or on the first failure."""
+    gc.disable()               # many short-lived rows, no cycles
+
+    from xl_addin.render import summary_xlsx
+
+    def book_of(path: str, name: str):
+        book, w = summary_xlsx.open_book(path, "rust")
+        ws = book.add_worksheet(name, row_order=True)
+        w.register(ws)
+        return book, w, ws
+
+    def reply(message) -> None:
+        pickle.dump(message, outbox)
+        outbox.flush()
+
+    sheet = book = None
+    failed = False          # the current part failed: skip its rows (its reply is sent)
+    while True:
+        try:
+            op, *args = pickle.load(inbox)
+        except EOFError:
+            return
+        if failed and op in ("rows", "end"):
+            continue
+        try:
+            if op == "open":
+                path, name, title, caption, head, city = args
+                book, w, ws = book_of(path, name)
+                sheet, failed = summary_xlsx.PartSheet(w, ws, title, caption, head, city), False
+            elif op == "rows":
+                sheet.rows(*args)
+            elif op == "end":
+                sheet.end(*args)
+                reply(("done", book.close(add_merges_now=False)))
+        except Exception as exc:       # reported: the caller writes this sheet itself
+            failed = op in ("open", "rows")
+            reply(("failed", f"{type(exc).__name__}: {exc}"))
+
+
+if __name__ == "__main__":
+    _serve(sys.stdin.buffer, sys.stdout.buffer)
+    sys.stdout.flush()
+    os._exit(0)                # no teardown of what it wrote
