@@ -227,3 +227,19 @@ def test_a_helper_that_fails_leaves_the_part_to_this_process(tmp_path, city_repo
     helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
     assert [status for status, _ in started[0].replies] == ["failed"]
     assert _describe(helped) == _describe(whole)
+
+
+def test_the_embedded_report_is_json_as_the_standard_encoder_writes_it():
+    """orjson writes the embedded REPORT.json (summary_xlsx.dump): the same compact text as
+    json's encoder, non-ASCII kept, dates as ISO text; what orjson refuses goes through json."""
+    import datetime as dt
+    import json
+
+    from xl_addin.render.summary_xlsx import dump
+
+    value = {"名称": "甲公司", "amount": 12.5, "n": 3, "none": None, "day": dt.date(2025, 3, 1),
+             "at": dt.datetime(2025, 3, 1, 8, 30), "rows": [(1.0, "台"), []], "big": 2 ** 70}
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=lambda v: v.isoformat())
+    assert dump(value) == expected
+    del value["big"]
+    assert dump(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=lambda v: v.isoformat())
