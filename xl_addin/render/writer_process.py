@@ -32,8 +32,10 @@ class Helper:
         import queue
         import subprocess
 
+        # (on Windows, no console window flashing up over Excel or the page)
         self.process = subprocess.Popen([sys.executable, "-m", self.module], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
         self.jobs = 0                            # workbooks asked for; one reply each, in order
         self.finished = False                    # no more jobs will come
