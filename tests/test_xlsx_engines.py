@@ -209,7 +209,7 @@ def test_a_helper_process_writes_the_largest_part_of_the_same_summary(tmp_path, 
     whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
     helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
     assert len(started) == 1 and started[0] is not None
-    assert [status for status, _ in started[0].replies] == ["done"]
+    assert started[0].reply[0] == "done"
     assert started[0].process.poll() == 0
     a, b = _describe(whole), _describe(helped)
     for sheet in a:
@@ -225,7 +225,7 @@ def test_a_helper_that_fails_leaves_the_part_to_this_process(tmp_path, city_repo
     monkeypatch.setattr(writer_process.Helper, "module", "xl_addin.no_such_module")
     whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
     helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
-    assert [status for status, _ in started[0].replies] == ["failed"]
+    assert started[0].reply[0] == "failed"
     assert _describe(helped) == _describe(whole)
 
 

@@ -225,17 +225,19 @@ def _part(w: Writer, ws, title: str, caption: str, p: "sheets.Part", city: str |
     """Written top to bottom, a row at a time (the sheet streams to disk: a province's
     80,000 rows never sit in memory as cells); the enterprise cells (the leading columns)
     are merged over their rows, and the cells under them are bordered blanks."""
+    widths = _numbered(p)
     sheet = PartSheet(w, ws, title, caption, p, city)
     sheet.rows(p.body, p.spans)
-    sheet.end(p.rows[-1] if p.has_total else None, _widths(p))
+    sheet.end(p.rows[-1] if p.has_total else None, widths)
 
 
-def numbered(body: list[list]) -> None:
-    """The row numbers as the cells hold them (floats: a run of numbers goes to the writer in
-    one call); the column widths are measured on them too."""
-    for values in body:
+def _numbered(p: "sheets.Part") -> list[float]:
+    """The part's row numbers as the cells hold them (floats: a run of numbers goes to the
+    writer in one call), and its column widths, measured on those."""
+    for values in p.body:
         if values[0] is not None:
             values[0] = float(values[0])
+    return _widths(p)
 
 
 class PartSheet:
@@ -262,11 +264,10 @@ class PartSheet:
         self.next = self.header + 1          # the sheet row of the next body row
 
     def rows(self, body: list[list], spans: list[tuple[int, int, int]]) -> None:
-        """The next body rows; spans: (first, last, column) merged down, counted from the
-        block's first row (a span may end in a later block)."""
+        """The next body rows, numbered as _numbered leaves them; spans: (first, last, column)
+        merged down, counted from the block's first row (a span may end in a later block)."""
         w, ws, first_row, next_row = self.w, self.ws, self.first_row, self.next_row
         ends = {a: b for a, b, c in spans if c == 0}
-        numbered(body)
         odd = _irregular(body, [a if a != "text" else b for a, b in zip(first_row.holds, next_row.holds)]) \
             if body else set()
         r = self.next
@@ -548,14 +549,14 @@ def open_book(path: str | Path, engine: str, title: str | None = None):
     return wb, Writer(wb)
 
 
-def _helped(s: _Summary, plan: list[_Sheet], apart: list[int]) -> list[int]:
-    """The sheets a helper process writes (see writer_process): the largest part, if it has
+def _helped(s: _Summary, plan: list[_Sheet], apart: list[int]) -> int | None:
+    """The sheet a helper process writes (see writer_process): the largest part, if it has
     HELP_FROM rows. Measured at N = 1,000 (many small enterprises): the write in 5.1 s against
     6.0, at the same peak memory; giving the helper 补助测算 as well saved little more and cost
     45 MB of peak memory (its rows wait in this process while the helper writes the part)."""
     parts = [k for k in apart if k < len(s.shown)]
     largest = max(parts, key=lambda k: plan[k].rows, default=None)
-    return [largest] if largest is not None and plan[largest].rows >= HELP_FROM else []
+    return largest if largest is not None and plan[largest].rows >= HELP_FROM else None
 
 
 def _write_split(s: _Summary, path: Path) -> bool:
@@ -582,34 +583,29 @@ def _write_split(s: _Summary, path: Path) -> bool:
     rest = path.with_name(path.name + ".rest")
     sheet_part = "xl/worksheets/sheet{}.xml".format
     helped = _helped(s, plan, apart)
-    helper = writer_process.start() if helped else None
-    if helper is None:
-        helped = []
+    helper = writer_process.start() if helped is not None else None
     try:
-        with new_package(path) as out, ThreadPoolExecutor(len(helped) + 1) as pool:
+        with new_package(path) as out, ThreadPoolExecutor(2) as pool:
             lock = threading.Lock()         # one part at a time into the summary's zip
 
             def copy(k: int, merges: dict) -> None:
                 with zipfile.ZipFile(files[k]) as src, lock:
                     copy_part(src, sheet_part(1), out, merges.get(sheet_part(1)), as_name=sheet_part(k + 1))
 
-            def helped_into_summary(k: int, job: int) -> None:
+            def helped_into_summary(k: int) -> None:
                 try:
-                    merges = helper.result(job)
+                    merges = helper.result()
                 except RuntimeError:        # the helper failed: this process writes the sheet after all
                     again = [dataclasses.replace(plan[k], data=None)]       # (its rows made anew)
                     merges = _write(s, files[k], "rust", again, only=0, register=True).close(add_merges_now=False)
                 copy(k, merges)
 
             done = []
-            for k in helped + [k for k in apart if k not in helped]:      # the helper's first
+            for k in sorted(apart, key=lambda k: k != helped):          # the helper's first
                 plan[k].data = full = plan[k].take()
-                if k in helped:
-                    numbered(full.body)
-                    job = helper.write_part(files[k], s.title, s.caption, full, s.report.city, _widths(full))
-                    done.append(pool.submit(helped_into_summary, k, job))
-                    if k == helped[-1]:
-                        helper.finish()
+                if k == helped and helper is not None:
+                    helper.write_part(files[k], s.title, s.caption, full, s.report.city, _numbered(full))
+                    done.append(pool.submit(helped_into_summary, k))
                 else:
                     book = _write(s, files[k], "rust", plan, only=k, register=True)
                     done.append(pool.submit(lambda book, k: copy(k, book.close(add_merges_now=False)), book, k))
@@ -643,8 +639,8 @@ def _report_sheet(ws, report: Report) -> None:
 
     packer, parts = zlib.compressobj(1), []
 
-    def put(text: str | bytes) -> None:
-        parts.append(packer.compress(text.encode("utf-8") if isinstance(text, str) else text))
+    def put(text: str) -> None:
+        parts.append(packer.compress(text.encode("utf-8")))
 
     # written a block of enterprises at a time (json's C encoder runs only whole: one dumps per
     # block), so a province's JSON never sits in memory whole

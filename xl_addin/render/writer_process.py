@@ -22,9 +22,10 @@ BLOCK = 2_000           # body rows per message: a few MB pickled, so the queue 
 
 
 class Helper:
-    """One helper process: messages go to its stdin and its result comes back on its stdout,
-    pickled (both ends are this program). A plain child process, not multiprocessing's: that
-    would also start a resource-tracker process, whose memory counts against the run's."""
+    """One helper process for one part: messages go to its stdin and its reply comes back on
+    its stdout, pickled (both ends are this program). A plain child process, not
+    multiprocessing's: that would also start a resource-tracker process, whose memory counts
+    against the run's."""
 
     module = __name__          # what the helper runs (python -m)
 
@@ -37,10 +38,7 @@ class Helper:
                                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                         creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0))
         self.outbox: queue.SimpleQueue = queue.SimpleQueue()
-        self.jobs = 0                            # workbooks asked for; one reply each, in order
-        self.finished = False                    # no more jobs will come
-        self.replies: list = []
-        self.lock = threading.Lock()
+        self.reply: tuple[str, object] | None = None
         # the feeder pickles and sends while the caller goes on (a pipe write waits for the reader)
         self.feeder = threading.Thread(target=self._feed, daemon=True)
         self.feeder.start()
@@ -53,18 +51,9 @@ class Helper:
         except OSError:          # the helper died: result() says so
             pass
 
-    def finish(self) -> None:
-        """No more jobs: the helper ends after the last."""
-        self.finished = True
-        self.outbox.put(None)
-
-    def _job(self) -> int:
-        self.jobs += 1
-        return self.jobs - 1
-
-    def write_part(self, path: str, title: str, caption: str, part, city: str | None, widths: list[float]) -> int:
-        """Queue the part `part` (a sheets.Part) to be written as the only sheet of the workbook
-        `path`, in blocks of rows; the job's number (see result)."""
+    def write_part(self, path: str, title: str, caption: str, part, city: str | None, widths: list[float]) -> None:
+        """Queue the part `part` (a sheets.Part) to be written, in blocks of rows, as the only
+        sheet of the workbook `path`."""
         from xl_addin.render import sheets
 
         head = sheets.Part(part.spec, part.columns, part.fields, [], [], part.total, part.merged, part.has_total)
@@ -80,21 +69,18 @@ class Helper:
                 at += 1
             self.outbox.put(("rows", body[first:last], block_spans))
         self.outbox.put(("end", part.rows[-1] if part.has_total else None, widths))
-        return self._job()
+        self.outbox.put(None)            # nothing more: the helper ends after its reply
 
-    def result(self, job: int) -> dict:
-        """Job `job`'s workbook's merged ranges (part -> ranges), as RustWorkbook.close returns
-        them, once written; RuntimeError if the helper failed at it or died. The helper is
-        stopped after the last reply (its memory counts until it exits)."""
-        with self.lock:
-            while len(self.replies) <= job:
-                try:
-                    self.replies.append(pickle.load(self.process.stdout))
-                except (EOFError, OSError, pickle.UnpicklingError):
-                    self.replies.append(("failed", "the helper process ended without a result"))
-            if self.finished and len(self.replies) == self.jobs:
-                self.stop()
-        status, value = self.replies[job]
+    def result(self) -> dict:
+        """The written workbook's merged ranges (part -> ranges), as RustWorkbook.close returns
+        them; RuntimeError if the helper failed or died. The helper has ended by then."""
+        try:
+            self.reply = pickle.load(self.process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):
+            self.reply = ("failed", "the helper process ended without a result")
+        finally:
+            self.stop()
+        status, value = self.reply
         if status != "done":
             raise RuntimeError(value)
         return value
@@ -119,43 +105,29 @@ def start() -> Helper | None:
 
 
 def _serve(inbox, outbox) -> None:
-    """The helper's loop: open, rows…, end; a reply after end or on the first failure."""
+    """The helper's side: open, rows…, end, then one reply (done, or failed at the first error)."""
     gc.disable()               # many short-lived rows, no cycles
-
     from xl_addin.render import summary_xlsx
 
-    def book_of(path: str, name: str):
-        book, w = summary_xlsx.open_book(path, "rust")
-        ws = book.add_worksheet(name, row_order=True)
-        w.register(ws)
-        return book, w, ws
-
-    def reply(message) -> None:
-        pickle.dump(message, outbox)
-        outbox.flush()
-
-    sheet = book = None
-    failed = False          # the current part failed: skip its rows (its reply is sent)
-    while True:
-        try:
+    try:
+        while True:
             op, *args = pickle.load(inbox)
-        except EOFError:
-            return
-        if failed and op in ("rows", "end"):
-            continue
-        try:
             if op == "open":
                 path, name, title, caption, head, city = args
-                book, w, ws = book_of(path, name)
-                sheet, failed = summary_xlsx.PartSheet(w, ws, title, caption, head, city), False
+                book, w = summary_xlsx.open_book(path, "rust")
+                ws = book.add_worksheet(name, row_order=True)
+                w.register(ws)
+                sheet = summary_xlsx.PartSheet(w, ws, title, caption, head, city)
             elif op == "rows":
                 sheet.rows(*args)
             elif op == "end":
                 sheet.end(*args)
-                reply(("done", book.close(add_merges_now=False)))
-        except Exception as exc:       # reported: the caller writes this sheet itself
-            failed = op in ("open", "rows")
-            reply(("failed", f"{type(exc).__name__}: {exc}"))
+                message = ("done", book.close(add_merges_now=False))
+                break
+    except Exception as exc:       # reported (an early end of input too): the caller writes the part itself
+        message = ("failed", f"{type(exc).__name__}: {exc}")
+    pickle.dump(message, outbox)
+    outbox.flush()
 
 
 if __name__ == "__main__":
