@@ -78,14 +78,14 @@ def value_only_for(df, ctx, spec, args):
 def not_less_than(df, ctx, spec, args):
     f, o = args["_field"], args["other"]
     return _series(df, [not (type(a) is float and type(b) is float and a > 0 and b > 0) or a >= b - 1e-9
-                        for a, b in zip(df[f].tolist(), df[o].tolist())])
+                        for a, b in zip(*_lists(df, f, o))])
 
 
 @row_check("multiple_of", _pair_context)
 def multiple_of(df, ctx, spec, args):
     f, o = args["_field"], args["other"]
     out = []
-    for a, b in zip(df[f].tolist(), df[o].tolist()):
+    for a, b in zip(*_lists(df, f, o)):
         if type(a) is float and type(b) is float and b > 0 and a >= b:
             ratio = a / b
             out.append(abs(ratio - round(ratio)) < 1e-6)
