@@ -141,6 +141,37 @@ def test_merges_join_a_sheet_part_wherever_the_reads_cut_it(tmp_path, monkeypatc
             assert z.read("xl/worksheets/sheet4.xml") == want, size
 
 
+
+def test_parts_without_merges_are_copied_as_compressed_bytes(tmp_path):
+    """A part that gains no merges keeps its compressed bytes (no second compression): the
+    copy's CRC and sizes are the source's, the package tests clean, and a member zipfile
+    cannot copy that way (bzip2 here) is decompressed and written again instead."""
+    import os
+    import zipfile
+
+    from xl_addin.render import xlsx_engine
+
+    xml = b"<worksheet><sheetData>" + b"".join(b'<row r="%d"><c r="A%d"><v>%d</v></c></row>' % (i, i, i)
+                                               for i in range(1, 5000)) + b"</sheetData></worksheet>"
+    with zipfile.ZipFile(tmp_path / "src.zip", "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml, zipfile.ZIP_DEFLATED, 9)
+        z.writestr("xl/media/随机.bin", os.urandom(5000), zipfile.ZIP_STORED)
+        z.writestr("xl/other.xml", xml, zipfile.ZIP_BZIP2)
+    with zipfile.ZipFile(tmp_path / "src.zip") as src, xlsx_engine.new_package(tmp_path / "out.zip") as out:
+        for info in src.infolist():
+            xlsx_engine.copy_part(src, info.filename, out, as_name="copy/" + info.filename)
+    with zipfile.ZipFile(tmp_path / "src.zip") as src, zipfile.ZipFile(tmp_path / "out.zip") as out:
+        assert out.testzip() is None
+        for info in src.infolist():
+            copied = out.getinfo("copy/" + info.filename)
+            assert out.read(copied) == src.read(info)
+            assert copied.CRC == info.CRC
+            if info.compress_type == zipfile.ZIP_BZIP2:
+                assert copied.compress_type == zipfile.ZIP_DEFLATED       # written again, level 1
+            else:
+                assert (copied.compress_type, copied.compress_size) == (info.compress_type, info.compress_size)
+
+
 def test_dates_go_in_runs_and_odd_cells_of_a_date_column_one_by_one(tmp_path, city_report):
     """A date column's dates are written in runs with the date format; a date Excel cannot
     hold (before 1900) is written as its text, and text in a date column stays text: the
