@@ -93,11 +93,11 @@ def sheet_names(path: str | Path) -> list[str]:
     import zipfile
 
     from xl_addin.read.grid import ReadError
-    from xl_addin.read.xlsx_reader import sheet_parts
+    from xl_addin.read import xlsx_reader
 
     try:
         with zipfile.ZipFile(path) as z:
-            return list(sheet_parts(z))
+            return xlsx_reader.sheet_names(z)
     except (OSError, zipfile.BadZipFile, ReadError, RuntimeError, ValueError):
         return []
 
