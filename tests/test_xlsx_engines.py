@@ -234,14 +234,15 @@ def _helped_summary(tmp_path, city_report, monkeypatch, name):
     return write_summary(city_report, tmp_path / name, engine="rust", split=True), started
 
 
-def test_a_helper_process_writes_the_largest_part_of_the_same_summary(tmp_path, city_report, monkeypatch):
+def test_helper_processes_write_the_largest_part_and_sheet_of_the_same_summary(tmp_path, city_report, monkeypatch):
     """The largest part is written by a second process (see writer_process), a block of rows at
-    a time: the summary is the one written whole, and the helper has ended."""
+    a time, and the largest other sheet by a third, whole: the summary is the one written
+    whole, and the helpers have ended."""
     whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
     helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
-    assert len(started) == 1 and started[0] is not None
-    assert started[0].reply[0] == "done"
-    assert started[0].process.poll() == 0
+    assert len(started) == 2 and None not in started
+    assert [h.reply[0] for h in started] == ["done", "done"]
+    assert [h.process.poll() for h in started] == [0, 0]
     a, b = _describe(whole), _describe(helped)
     for sheet in a:
         assert a[sheet] == b[sheet], sheet
@@ -256,7 +257,7 @@ def test_a_helper_that_fails_leaves_the_part_to_this_process(tmp_path, city_repo
     monkeypatch.setattr(writer_process.Helper, "module", "xl_addin.no_such_module")
     whole = write_summary(city_report, tmp_path / "whole.xlsx", engine="rust", split=False)
     helped, started = _helped_summary(tmp_path, city_report, monkeypatch, "helped.xlsx")
-    assert started[0].reply[0] == "failed"
+    assert [h.reply[0] for h in started] == ["failed", "failed"]
     assert _describe(helped) == _describe(whole)
 
 

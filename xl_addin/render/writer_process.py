@@ -1,4 +1,4 @@
-"""A helper process that writes the largest part of a split summary (see summary_xlsx._write_split)
+"""Helper processes that write the largest sheets of a split summary (see summary_xlsx._write_split)
 while the calling process writes the other sheets.
 
 Writing a sheet is Python work that holds the interpreter's lock, so a thread cannot share
@@ -7,7 +7,8 @@ pandas: about 20 MB); a forked one would keep the caller's whole heap alive, and
 the caller then touched would be held twice (measured: 380 MB at N = 1,000 against 260). The
 part's rows go to it in blocks, pickled by a feeder thread, so neither process holds them
 twice; it writes a workbook of that one sheet, closes it, returns the merged ranges and ends,
-and the caller copies the sheet into the summary as it does the workbooks it wrote itself.
+and the caller copies the sheet into the summary as it does the workbooks it wrote itself. A
+sheet that is not a part goes whole, in one message.
 Any failure comes back as a message or as the helper's end: the caller then writes the sheet
 itself."""
 from __future__ import annotations
@@ -22,7 +23,7 @@ BLOCK = 2_000           # body rows per message: a few MB pickled, so the queue 
 
 
 class Helper:
-    """One helper process for one part: messages go to its stdin and its reply comes back on
+    """One helper process for one sheet: messages go to its stdin and its reply comes back on
     its stdout, pickled (both ends are this program). A plain child process, not
     multiprocessing's: that would also start a resource-tracker process, whose memory counts
     against the run's."""
@@ -75,6 +76,12 @@ class Helper:
         self.outbox.put(("end", part.rows[-1] if part.has_total else None, widths))
         self.outbox.put(None)            # nothing more: the helper ends after its reply
 
+    def write_sheet(self, path: str, name: str, write, data) -> None:
+        """Queue one sheet to be written whole, as write(writer, worksheet, data) writes it (a
+        function of summary_xlsx: pickled by name), as the only sheet of the workbook `path`."""
+        self.outbox.put(("sheet", str(path), name, write, data))
+        self.outbox.put(None)
+
     def result(self) -> dict:
         """The written workbook's merged ranges (part -> ranges), as RustWorkbook.close returns
         them; RuntimeError if the helper failed or died. The helper has ended by then."""
@@ -122,6 +129,14 @@ def _serve(inbox, outbox) -> None:
                 ws = book.add_worksheet(name, row_order=True)
                 w.register(ws)
                 sheet = summary_xlsx.PartSheet(w, ws, title, caption, head, city)
+            elif op == "sheet":
+                path, name, write, data = args
+                book, w = summary_xlsx.open_book(path, "rust")
+                ws = book.add_worksheet(name, row_order=True)
+                w.register(ws)
+                write(w, ws, data)
+                message = ("done", book.close(add_merges_now=False))
+                break
             elif op == "rows":
                 sheet.rows(*args)
             elif op == "end":
