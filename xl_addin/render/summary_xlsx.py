@@ -8,6 +8,7 @@ import datetime as dt
 import functools
 import os
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -599,6 +600,8 @@ def _write_split(s: _Summary, path: Path) -> bool:
     rest = path.with_name(path.name + ".rest")
     sheet_part = "xl/worksheets/sheet{}.xml".format
     helpers = {k: writer_process.start() for k in _helped(s, plan, apart)}
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(0.001)
     try:
         # (a thread per helper waits for its reply; two close and copy what this process wrote)
         with new_package(path) as out, ThreadPoolExecutor(2 + len(helpers)) as pool:
@@ -642,6 +645,7 @@ def _write_split(s: _Summary, path: Path) -> bool:
                         copy_part(src, info.filename, out)
         return True
     finally:
+        sys.setswitchinterval(switch)
         for helper in helpers.values():
             if helper is not None:
                 helper.stop()

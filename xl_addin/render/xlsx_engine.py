@@ -240,10 +240,12 @@ def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
     XML is streamed through unchanged up to </sheetData>; the merges join the <mergeCells>
     element after it (created, in schema order, right after </sheetData> if the sheet has
     none). zlib releases Python's lock while it works, so this can run in a thread."""
-    from xl_addin.locate.headers import xl_col_to_name  # noqa: F401 (kept light: no writer import)
-
     info = src.getinfo(name)
     if not merges and _copy_compressed(src, info, dst, as_name or name):
+        return
+    if _streamable(src, info, dst, as_name or name):
+        with _Inflating(src, info) as fh, _Deflating(dst, as_name or name, info.date_time) as wh:
+            _merged_into(fh, wh, merges)
         return
     # zip64 only where a part may need it: file-type sniffers read the first entries' headers
     big = info.file_size > 1 << 30
@@ -251,45 +253,168 @@ def copy_part(src: zipfile.ZipFile, name: str, dst: zipfile.ZipFile,
         if not merges:
             shutil.copyfileobj(fh, wh, CHUNK)
             return
-        tail, held = b"", b""       # held: the last bytes of the chunk before (</sheetData> may straddle two)
-        while True:
-            chunk = fh.read(CHUNK)
-            if not chunk:
-                tail = held
-                break
-            if len(chunk) <= len(_END):            # a short read: scan what is held with it
-                chunk, held = held + chunk, b""
-            joint = held + chunk[:len(_END)]
-            at = joint.find(_END)
-            if at >= 0:
-                wh.write(joint[:at])
-                tail = joint[at:] + chunk[len(_END):] + fh.read()
-                break
-            wh.write(held)
-            at = chunk.find(_END)
-            if at >= 0:
-                wh.write(memoryview(chunk)[:at])
-                tail = chunk[at:] + fh.read()         # what follows the cells is small
-                break
-            wh.write(memoryview(chunk)[:-len(_END)])  # (no copy of the chunk: a view)
-            held = chunk[-len(_END):]
-        letters = {c: xl_col_to_name(c) for r in {(r[1], r[3]) for r in merges} for c in r}
-        cells = b"".join(b'<mergeCell ref="' + _ref(*r, letters) + b'"/>' for r in merges)
-        found = _MERGE_CELLS.search(tail)
-        if found:
-            count = int(found.group(1)) + len(merges)
-            end = tail.index(b"</mergeCells>", found.end())
-            tail = (tail[:found.start()] + b'<mergeCells count="%d">' % count + tail[found.end():end]
-                    + cells + tail[end:])
-        else:
-            close = len(_END)
-            tail = (tail[:close] + b'<mergeCells count="%d">' % len(merges) + cells + b"</mergeCells>"
-                    + tail[close:])
-        wh.write(tail)
+        _merged_into(fh, wh, merges)
+
+
+def _merged_into(fh, wh, merges: list[tuple[int, int, int, int]] | None) -> None:
+    """Stream the part `fh` to `wh`, the merged ranges added after its </sheetData>."""
+    from xl_addin.locate.headers import xl_col_to_name
+
+    if not merges:
+        shutil.copyfileobj(fh, wh, CHUNK)
+        return
+    tail, held = b"", b""       # held: the last bytes of the chunk before (</sheetData> may straddle two)
+    while True:
+        chunk = fh.read(CHUNK)
+        if not chunk:
+            tail = held
+            break
+        if len(chunk) <= len(_END):            # a short read: scan what is held with it
+            chunk, held = held + chunk, b""
+        joint = held + chunk[:len(_END)]
+        at = joint.find(_END)
+        if at >= 0:
+            wh.write(joint[:at])
+            tail = joint[at:] + chunk[len(_END):] + fh.read()
+            break
+        wh.write(held)
+        at = chunk.find(_END)
+        if at >= 0:
+            wh.write(memoryview(chunk)[:at])
+            tail = chunk[at:] + fh.read()         # what follows the cells is small
+            break
+        wh.write(memoryview(chunk)[:-len(_END)])  # (no copy of the chunk: a view)
+        held = chunk[-len(_END):]
+    letters = {c: xl_col_to_name(c) for r in {(r[1], r[3]) for r in merges} for c in r}
+    cells = b"".join(b'<mergeCell ref="' + _ref(*r, letters) + b'"/>' for r in merges)
+    found = _MERGE_CELLS.search(tail)
+    if found:
+        count = int(found.group(1)) + len(merges)
+        end = tail.index(b"</mergeCells>", found.end())
+        tail = (tail[:found.start()] + b'<mergeCells count="%d">' % count + tail[found.end():end]
+                + cells + tail[end:])
+    else:
+        close = len(_END)
+        tail = (tail[:close] + b'<mergeCells count="%d">' % len(merges) + cells + b"</mergeCells>"
+                + tail[close:])
+    wh.write(tail)
 
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")     # a zip member's local header (APPNOTE 4.3.7)
 _DST_NEEDS = ("fp", "_lock", "_writecheck", "filelist", "NameToInfo", "start_dir", "_writing")
+
+
+
+try:        # ISA-L's deflate: the same format, 3-4x zlib's speed at level 1 (and a smaller result)
+    from isal import isal_zlib as _zlib
+except ImportError:         # (no wheel for this platform) zlib's
+    import zlib as _zlib
+
+
+def _streamable(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.ZipFile, name: str) -> bool:
+    """Whether the part can go through _Inflating and _Deflating (else zipfile's own reader and
+    writer, with zlib: measured at N = 1,000, the summary's merged parts copy in 0.15 s of
+    compressing and decompressing with ISA-L, against 0.5 s)."""
+    return (info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) and not info.flag_bits & 0x1
+            and max(info.file_size, info.compress_size) <= 1 << 30 and all(hasattr(dst, a) for a in _DST_NEEDS)
+            and dst.mode == "w" and name not in dst.NameToInfo and hasattr(src, "fp"))
+
+
+def _data_start(src: zipfile.ZipFile, info: zipfile.ZipInfo) -> int | None:
+    """Where the member's data begins (after its local header, name and extra field), or None."""
+    src.fp.seek(info.header_offset)
+    head = src.fp.read(_LOCAL_HEADER.size)
+    if len(head) != _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
+        return None
+    fields = _LOCAL_HEADER.unpack(head)
+    return info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+
+
+class _Inflating:
+    """A member of a zip read as its text (read(n), read()), its CRC checked at the end."""
+
+    def __init__(self, src: zipfile.ZipFile, info: zipfile.ZipInfo):
+        start = _data_start(src, info)
+        if start is None:
+            raise zipfile.BadZipFile(f"{info.filename}: no local header")
+        self.fp, self.info, self.left = src.fp, info, info.compress_size
+        self.fp.seek(start)
+        self.unpacker = _zlib.decompressobj(-15) if info.compress_type == zipfile.ZIP_DEFLATED else None
+        self.buffer, self.crc, self.size = b"", 0, 0
+
+    def read(self, n: int = -1) -> bytes:
+        while (n < 0 or len(self.buffer) < n) and self.left:
+            raw = self.fp.read(min(max(CHUNK // 8, 1), self.left))     # (about CHUNK once inflated)
+            if not raw:
+                raise zipfile.BadZipFile(f"{self.info.filename}: truncated")
+            self.left -= len(raw)
+            data = self.unpacker.decompress(raw) if self.unpacker else raw
+            if not self.left and self.unpacker:
+                data += self.unpacker.flush()
+            self.crc, self.size = _zlib.crc32(data, self.crc), self.size + len(data)
+            self.buffer += data
+        if not self.left and (self.crc != self.info.CRC or self.size != self.info.file_size):
+            raise zipfile.BadZipFile(f"{self.info.filename}: bad CRC or size")
+        out, self.buffer = (self.buffer, b"") if n < 0 else (self.buffer[:n], self.buffer[n:])
+        return out
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+
+class _Deflating:
+    """A new member of `dst` (a zip being written) deflated by _zlib at level 1, written as
+    zipfile writes one to a file it can seek in: its header first, rewritten with the CRC and
+    sizes at the end. The archive is the member's alone until then (zipfile's own rule)."""
+
+    def __init__(self, dst: zipfile.ZipFile, name: str, date_time):
+        self.dst, self.info = dst, zipfile.ZipInfo(name, date_time)
+        self.info.compress_type = zipfile.ZIP_DEFLATED
+        self.info.external_attr = 0o600 << 16
+        self.info.CRC = self.info.compress_size = self.info.file_size = 0       # until the end
+        self.packer = _zlib.compressobj(1, _zlib.DEFLATED, -15)
+        self.crc = self.size = self.written = 0
+        with dst._lock:
+            if dst._writing:
+                raise ValueError("the zip is being written already")
+            dst._writecheck(self.info)
+            if getattr(dst, "_seekable", True):
+                dst.fp.seek(dst.start_dir)
+            self.info.header_offset = dst.fp.tell()
+            dst.fp.write(self.info.FileHeader(False))
+            dst._writing, dst._didModify = True, True
+
+    def write(self, data) -> None:
+        self.crc, self.size = _zlib.crc32(data, self.crc), self.size + len(data)
+        out = self.packer.compress(data)
+        self.written += len(out)
+        self.dst.fp.write(out)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *_) -> None:
+        dst, info = self.dst, self.info
+        try:
+            if kind is not None:        # the caller failed: the archive is discarded (written to a temporary file)
+                return
+            out = self.packer.flush()
+            dst.fp.write(out)
+            info.CRC, info.file_size, info.compress_size = self.crc, self.size, self.written + len(out)
+            if info.file_size > zipfile.ZIP64_LIMIT or info.compress_size > zipfile.ZIP64_LIMIT:
+                raise zipfile.LargeZipFile(f"{info.filename}: too large for this writer")
+            end = dst.fp.tell()
+            dst.fp.seek(info.header_offset)
+            dst.fp.write(info.FileHeader(False))
+            dst.fp.seek(end)
+            dst.filelist.append(info)
+            dst.NameToInfo[info.filename] = info
+            dst.start_dir = end
+        finally:
+            dst._writing = False
 
 
 def _copy_compressed(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.ZipFile, name: str) -> bool:
@@ -301,12 +426,10 @@ def _copy_compressed(src: zipfile.ZipFile, info: zipfile.ZipInfo, dst: zipfile.Z
             or max(info.file_size, info.compress_size) > 1 << 30 or not all(hasattr(dst, a) for a in _DST_NEEDS)
             or dst.mode != "w" or name in dst.NameToInfo):
         return False
-    src.fp.seek(info.header_offset)
-    head = src.fp.read(_LOCAL_HEADER.size)
-    if len(head) != _LOCAL_HEADER.size or head[:4] != b"PK\x03\x04":
+    start = _data_start(src, info)
+    if start is None:
         return False
-    fields = _LOCAL_HEADER.unpack(head)
-    src.fp.seek(info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1])     # after its name, extra
+    src.fp.seek(start)
     out = zipfile.ZipInfo(name, info.date_time)
     out.compress_type, out.CRC = info.compress_type, info.CRC
     out.compress_size, out.file_size = info.compress_size, info.file_size
