@@ -130,15 +130,38 @@ def test_merges_join_a_sheet_part_wherever_the_reads_cut_it(tmp_path, monkeypatc
     from xl_addin.render import xlsx_engine
 
     xml = b'<worksheet><sheetData><row r="1"><c r="A1"/></row></sheetData><pageMargins left="1"/></worksheet>'
-    with zipfile.ZipFile(tmp_path / "src.zip", "w") as z:
-        z.writestr("xl/worksheets/sheet1.xml", xml)
     want = xml.replace(b"</sheetData>", b'</sheetData><mergeCells count="1"><mergeCell ref="A1:A3"/></mergeCells>')
-    for size in range(1, len(xml) + 2):
-        monkeypatch.setattr(xlsx_engine, "CHUNK", size)
-        with zipfile.ZipFile(tmp_path / "src.zip") as src, zipfile.ZipFile(tmp_path / "out.zip", "w") as out:
-            xlsx_engine.copy_part(src, "xl/worksheets/sheet1.xml", out, [(0, 0, 2, 0)], as_name="xl/worksheets/sheet4.xml")
-        with zipfile.ZipFile(tmp_path / "out.zip") as z:
-            assert z.read("xl/worksheets/sheet4.xml") == want, size
+    for method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        with zipfile.ZipFile(tmp_path / "src.zip", "w") as z:
+            z.writestr("xl/worksheets/sheet1.xml", xml, method)
+        for size in range(1, len(xml) + 2):
+            monkeypatch.setattr(xlsx_engine, "CHUNK", size)
+            with zipfile.ZipFile(tmp_path / "src.zip") as src, zipfile.ZipFile(tmp_path / "out.zip", "w") as out:
+                xlsx_engine.copy_part(src, "xl/worksheets/sheet1.xml", out, [(0, 0, 2, 0)],
+                                      as_name="xl/worksheets/sheet4.xml")
+            with zipfile.ZipFile(tmp_path / "out.zip") as z:
+                assert z.testzip() is None
+                assert z.read("xl/worksheets/sheet4.xml") == want, (method, size)
+                assert z.getinfo("xl/worksheets/sheet4.xml").compress_type == zipfile.ZIP_DEFLATED
+
+
+def test_a_damaged_part_is_refused_while_it_is_copied(tmp_path):
+    """The copy checks the source part's CRC as it inflates it: a damaged one raises, it is
+    not passed on."""
+    import zipfile
+
+    from xl_addin.render import xlsx_engine
+
+    xml = b"<worksheet><sheetData>" + b"<row/>" * 5000 + b"</sheetData></worksheet>"
+    with zipfile.ZipFile(tmp_path / "src.zip", "w") as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml, zipfile.ZIP_STORED)
+    data = bytearray((tmp_path / "src.zip").read_bytes())
+    at = data.index(b"<row/>" * 10)
+    data[at + 1] = ord("x")                                   # one byte of the stored part changed
+    (tmp_path / "src.zip").write_bytes(bytes(data))
+    with zipfile.ZipFile(tmp_path / "src.zip") as src, zipfile.ZipFile(tmp_path / "out.zip", "w") as out:
+        with pytest.raises(zipfile.BadZipFile):
+            xlsx_engine.copy_part(src, "xl/worksheets/sheet1.xml", out, [(0, 0, 2, 0)])
 
 
 
