@@ -298,3 +298,21 @@ def test_the_embedded_report_is_json_as_the_standard_encoder_writes_it():
     assert dump(value) == expected
     del value["big"]
     assert dump(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=lambda v: v.isoformat())
+
+
+def test_the_thread_switch_interval_is_restored_when_the_last_writer_ends():
+    """Summaries written at once (the page's threads) share the quicker switch interval; it
+    is the caller's again only when the last of them has ended."""
+    import sys
+
+    from xl_addin.render.summary_xlsx import _quick_switching
+
+    before = sys.getswitchinterval()
+    outer, inner = _quick_switching(), _quick_switching()
+    outer.__enter__()
+    inner.__enter__()
+    assert sys.getswitchinterval() == min(0.001, before)
+    outer.__exit__(None, None, None)                 # the first to start ends first
+    assert sys.getswitchinterval() == min(0.001, before)
+    inner.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
