@@ -37,7 +37,7 @@ class Enterprise:
     rows: list[Mapping] = field(default_factory=list)    # official header -> value, in source order
     estimate: subsidy.Estimate | None = None
     row: int = 0                                          # its first row in the source sheet
-    key: str = ""                                         # its name's identity key (values.key)
+    key: str | None = None                                # its name's identity key (values.key)
 
     county = property(lambda self: self.values.get("county"))
     city = property(lambda self: self.values.get("city"))

@@ -171,7 +171,6 @@ def sheet_parts(zf: zipfile.ZipFile) -> dict[str, str]:
             if tag == "sheet" and attrs.get("id") in targets}
 
 
-
 def sheet_names(zf: zipfile.ZipFile) -> list[str]:
     """The workbook's sheet names, from workbook.xml alone (its relationships unread: half the
     cost of sheet_parts, for a look at every input of a run before it is read)."""

@@ -559,9 +559,10 @@ def _helped(s: _Summary, plan: list[_Sheet], apart: list[int]) -> list[int]:
     """The sheets helper processes write (see writer_process): the largest part and the largest
     other sheet that can be sent whole (its writer a function pickle sends by name), each if it
     has HELP_FROM rows. Measured at N = 1,000 (many small enterprises): the write in 5.1 s with
-    one helper (the part) against 6.0 with none; with the second (补助测算), 3.9 against 4.5, and
-    the same peak memory (its rows leave this process at once, as this process would have held
-    them while writing them; waiting behind the part in one helper, they cost 45 MB)."""
+    one helper (the part) against 6.0 with none; with the second (补助测算) and the one-write
+    feeder, the CLI's run 13.7-14.4 s against 14.3-16.1 (4 alternating rounds), the tree's peak
+    263 MB against 258 (the sheet's rows leave this process at once, as this process would have
+    held them while writing them; waiting behind the part in one helper, they cost 45 MB)."""
     import pickle
 
     def sendable(k: int) -> bool:
@@ -583,9 +584,10 @@ _switching = {"depth": 0, "interval": 0.0, "lock": threading.Lock()}
 @contextlib.contextmanager
 def _quick_switching():
     """Python's thread switch interval at 1 ms (5 by default) for the block: a thread that
-    copies a part gets the lock back sooner after each zlib call while this one writes
-    (measured: part 一's copy 0.6 s against 0.2-0.3). Counted, so that summaries written at
-    once in several threads (the page) restore the interval only when the last one ends."""
+    copies a part gets the lock back sooner after each zlib call while this one writes (part
+    一's copy took 0.2-0.6 s against 0.6-0.8, in noisy single runs; with ISA-L, the write's
+    min of 3 rounds 3.13-3.97 s against 3.68-4.02). Counted, so that summaries written at once
+    in several threads (the page) restore the interval only when the last one ends."""
     with _switching["lock"]:
         if not _switching["depth"]:
             _switching["interval"] = sys.getswitchinterval()
@@ -644,11 +646,12 @@ def _write_split(s: _Summary, path: Path) -> bool:
             done = []
             for k in sorted(apart, key=lambda k: helpers.get(k) is None):          # the helpers' first
                 plan[k].data = full = plan[k].take()
-                if helpers.get(k) is not None and k < len(s.shown):
-                    helpers[k].write_part(files[k], s.title, s.caption, full, s.report.city, _numbered(full))
-                    done.append(pool.submit(helped_into_summary, k))
-                elif helpers.get(k) is not None:
-                    helpers[k].write_sheet(files[k], plan[k].name, plan[k].write, full)
+                helper = helpers.get(k)
+                if helper is not None:
+                    if k < len(s.shown):        # a part: in blocks of rows
+                        helper.write_part(files[k], s.title, s.caption, full, s.report.city, _numbered(full))
+                    else:
+                        helper.write_sheet(files[k], plan[k].name, plan[k].write, full)
                     done.append(pool.submit(helped_into_summary, k))
                 else:
                     book = _write(s, files[k], "rust", plan, only=k, register=True)

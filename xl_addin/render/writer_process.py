@@ -116,33 +116,35 @@ def start() -> Helper | None:
 
 
 def _serve(inbox, outbox) -> None:
-    """The helper's side: open, rows…, end, then one reply (done, or failed at the first error)."""
+    """The helper's side: open, rows…, end (a part) or sheet (one whole), then one reply (done,
+    or failed at the first error)."""
     gc.disable()               # many short-lived rows, no cycles
     from xl_addin.render import summary_xlsx
+
+    def one_sheet(path: str, name: str):
+        book, w = summary_xlsx.open_book(path, "rust")
+        ws = book.add_worksheet(name, row_order=True)
+        w.register(ws)
+        return book, w, ws
 
     try:
         while True:
             op, *args = pickle.load(inbox)
             if op == "open":
                 path, name, title, caption, head, city = args
-                book, w = summary_xlsx.open_book(path, "rust")
-                ws = book.add_worksheet(name, row_order=True)
-                w.register(ws)
+                book, w, ws = one_sheet(path, name)
                 sheet = summary_xlsx.PartSheet(w, ws, title, caption, head, city)
-            elif op == "sheet":
-                path, name, write, data = args
-                book, w = summary_xlsx.open_book(path, "rust")
-                ws = book.add_worksheet(name, row_order=True)
-                w.register(ws)
-                write(w, ws, data)
-                message = ("done", book.close(add_merges_now=False))
-                break
             elif op == "rows":
                 sheet.rows(*args)
             elif op == "end":
                 sheet.end(*args)
-                message = ("done", book.close(add_merges_now=False))
                 break
+            elif op == "sheet":
+                path, name, write, data = args
+                book, w, ws = one_sheet(path, name)
+                write(w, ws, data)
+                break
+        message = ("done", book.close(add_merges_now=False))
     except Exception as exc:       # reported (an early end of input too): the caller writes the part itself
         message = ("failed", f"{type(exc).__name__}: {exc}")
     pickle.dump(message, outbox)
